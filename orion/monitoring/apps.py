@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+
+
+class MonitoringConfig(AppConfig):
+    name = "orion.monitoring"
+    label = "monitoring"
+    verbose_name = "Monitoring"
+
+    def ready(self) -> None:
+        from orion.monitoring import heartbeats  # noqa: F401  (connects the beat signals)

@@ -1,0 +1,46 @@
+"""Readiness checks behind /readyz: database, broker, a worker answering, beat fresh."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import connection
+from kombu import Connection
+
+from orion.monitoring.heartbeats import heartbeat_is_fresh, heartbeat_latest
+from orion.monitoring.models import Heartbeat
+
+
+def check_database() -> tuple[bool, str]:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        return True, connection.vendor
+    except Exception as exc:
+        return False, f"{type(exc).__name__}: {exc}"[:200]
+
+
+def check_broker() -> tuple[bool, str]:
+    url = settings.CELERY_BROKER_URL
+    try:
+        with Connection(url, transport_options=settings.CELERY_BROKER_TRANSPORT_OPTIONS) as conn:
+            conn.ensure_connection(max_retries=1, timeout=2)
+        return True, url.split("://", 1)[0]
+    except Exception as exc:
+        return False, f"{type(exc).__name__}: {exc}"[:200]
+
+
+def check_heartbeat(kind: str) -> tuple[bool, str]:
+    beat = heartbeat_latest(kind=kind)
+    if beat is None:
+        return False, "never seen"
+    return heartbeat_is_fresh(beat), f"last seen {beat.seen_at.isoformat()} on {beat.hostname}"
+
+
+def readiness() -> dict[str, dict]:
+    checks = {
+        "database": check_database(),
+        "broker": check_broker(),
+        "worker": check_heartbeat(Heartbeat.Kind.WORKER),
+        "beat": check_heartbeat(Heartbeat.Kind.BEAT),
+    }
+    return {name: {"ok": ok, "detail": detail} for name, (ok, detail) in checks.items()}

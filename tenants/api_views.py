@@ -1,0 +1,76 @@
+"""Tenant-scoped REST endpoints: the current tenant, its team, its audit log."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from tenants.api import TenantAPIView
+from tenants.models import AuditEvent, Membership, Role
+from tenants.serializers import (
+    AuditEventSerializer,
+    MembershipSerializer,
+    RoleSerializer,
+    TenantSerializer,
+)
+from tenants.services.team import membership_change_role, membership_remove
+
+
+class CurrentTenantView(TenantAPIView):
+    serializer_class = TenantSerializer
+
+    def scoped_queryset(self) -> QuerySet:
+        return Membership.objects.none()
+
+    def get(self, request: Request) -> Response:
+        return Response(TenantSerializer(self.tenant).data)
+
+
+class TeamListView(mixins.ListModelMixin, TenantAPIView):
+    serializer_class = MembershipSerializer
+
+    def scoped_queryset(self) -> QuerySet:
+        return Membership.objects.select_related("user").order_by("user__email")
+
+    def get(self, request: Request) -> Response:
+        return self.list(request)
+
+
+class TeamMemberView(mixins.RetrieveModelMixin, TenantAPIView):
+    serializer_class = MembershipSerializer
+    write_role = Role.ADMIN
+
+    def scoped_queryset(self) -> QuerySet:
+        return Membership.objects.select_related("user", "tenant")
+
+    def get(self, request: Request, pk: int) -> Response:
+        return self.retrieve(request, pk=pk)
+
+    @extend_schema(request=RoleSerializer, responses=MembershipSerializer)
+    def patch(self, request: Request, pk: int) -> Response:
+        target = self.get_object()
+        body = RoleSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        membership_change_role(
+            actor_membership=self.membership, target=target, role=body.validated_data["role"]
+        )
+        return Response(MembershipSerializer(target).data)
+
+    def delete(self, request: Request, pk: int) -> Response:
+        membership_remove(actor_membership=self.membership, target=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class AuditListView(mixins.ListModelMixin, TenantAPIView):
+    serializer_class = AuditEventSerializer
+
+    def scoped_queryset(self) -> QuerySet:
+        return AuditEvent.objects.all()
+
+    def get(self, request: Request, *args: Any) -> Response:
+        return self.list(request)

@@ -1,0 +1,38 @@
+"""Sets request.tenant/request.membership and the tenant scope for the whole request."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse
+
+from tenants.scope import enter_scope, exit_scope
+from tenants.selectors import memberships_of_user
+
+SESSION_KEY = "orion_tenant_id"
+
+
+def choose_membership(request: HttpRequest, user: object):
+    """The membership the user acts in: the one picked in the switcher, else the first."""
+    memberships = list(memberships_of_user(user=user))
+    wanted = request.session.get(SESSION_KEY) if hasattr(request, "session") else None
+    chosen = next((m for m in memberships if m.tenant_id == wanted), None)
+    return (chosen or (memberships[0] if memberships else None)), memberships
+
+
+class TenantScopeMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        request.membership, request.memberships = None, []
+        request.tenant = None
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            request.membership, request.memberships = choose_membership(request, user)
+            request.tenant = request.membership.tenant if request.membership else None
+        token = enter_scope(request.tenant.pk if request.tenant else None)
+        try:
+            return self.get_response(request)
+        finally:
+            exit_scope(token)

@@ -1,0 +1,1 @@
+"""Benchmarks: `make bench` runs them all, `make bench NAME=<name>` one (see harness.py)."""

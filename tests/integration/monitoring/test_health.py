@@ -1,0 +1,53 @@
+"""/healthz answers without dependencies; /readyz reports each dependency honestly."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from orion.monitoring.heartbeats import heartbeat_record
+from orion.monitoring.models import Heartbeat
+
+pytestmark = pytest.mark.django_db
+
+
+def test_healthz(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+def test_readyz_is_unavailable_without_worker_and_beat(client):
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    checks = response.json()["checks"]
+    assert checks["database"]["ok"] is True
+    assert checks["broker"]["ok"] is True
+    assert checks["worker"] == {"ok": False, "detail": "never seen"}
+    assert checks["beat"]["ok"] is False
+
+
+def test_readyz_ok_with_fresh_heartbeats(client):
+    heartbeat_record(kind=Heartbeat.Kind.WORKER, hostname="w1")
+    heartbeat_record(kind=Heartbeat.Kind.BEAT, hostname="b1")
+    response = client.get("/readyz")
+    assert response.status_code == 200, response.json()
+    assert response.json()["status"] == "ok"
+
+
+def test_readyz_flags_a_stale_worker(client):
+    heartbeat_record(kind=Heartbeat.Kind.BEAT, hostname="b1")
+    Heartbeat.objects.create(
+        kind="worker", hostname="w1", seen_at=timezone.now() - timedelta(minutes=5)
+    )
+    checks = client.get("/readyz").json()["checks"]
+    assert checks["worker"]["ok"] is False
+    assert "w1" in checks["worker"]["detail"]
+    assert checks["beat"]["ok"] is True
+
+
+def test_worker_heartbeat_task_records_the_worker(db):
+    from orion.monitoring.tasks import worker_heartbeat
+
+    worker_heartbeat.apply()
+    assert Heartbeat.objects.filter(kind="worker").count() == 1
