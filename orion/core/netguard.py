@@ -42,8 +42,9 @@ class NetworkGuardError(RuntimeError):
 _lock = threading.Lock()
 _depth = 0
 _originals: dict[str, Any] = {}
-_allowed_hosts: set[str] = set()
-_allowed_ips: set[str] = set()
+_allow_stack: list[set[str]] = []  # one entry per install() still in force
+_allowed_hosts: set[str] = set()  # union of the stack
+_resolved: dict[str, set[str]] = {}  # allowed host -> the addresses it resolved to
 _blocked: list[str] = []
 
 
@@ -92,7 +93,7 @@ def _host_allowed(host: object) -> bool:
     name = host.strip("[]").lower().rstrip(".")
     if name in ("", "localhost") or name.endswith(".localhost") or _is_local_ip(name):
         return True
-    return name in _allowed_hosts or name in _allowed_ips
+    return name in _allowed_hosts or any(name in _resolved.get(host, ()) for host in _allowed_hosts)
 
 
 def _check_address(address: object, via: str) -> None:
@@ -132,7 +133,7 @@ def _guarded_getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> list[Any]:
     name = host.decode() if isinstance(host, bytes) else host
     if isinstance(name, str) and name.lower() in _allowed_hosts:
         with _lock:  # an allowed service host: its addresses are allowed too
-            _allowed_ips.update(str(info[4][0]) for info in result)
+            _resolved.setdefault(name.lower(), set()).update(str(i[4][0]) for i in result)
     return result
 
 
@@ -140,9 +141,8 @@ def install(allow: Iterable[str] = ()) -> None:
     """Guard every outbound connection. `allow`: extra host names or IPs to let through."""
     global _depth
     with _lock:
-        _allowed_hosts.update(h.lower() for h in allow)
-        _allowed_hosts.update(_env_hosts())
-        _allowed_ips.update(h for h in _allowed_hosts if _is_ip(h))
+        _allow_stack.append({h.lower() for h in allow} | _env_hosts())
+        _refresh_allowed()
         _depth += 1
         if _depth > 1:
             return
@@ -165,6 +165,8 @@ def uninstall() -> None:
         if _depth == 0:
             return
         _depth -= 1
+        _allow_stack.pop()
+        _refresh_allowed()
         if _depth > 0:
             return
         socket.socket.connect = _originals["connect"]  # type: ignore[method-assign]
@@ -172,13 +174,8 @@ def uninstall() -> None:
         socket.create_connection = _originals["create_connection"]
         socket.getaddrinfo = _originals["getaddrinfo"]
         _originals.clear()
-        _allowed_hosts.clear()
-        _allowed_ips.clear()
 
 
-def _is_ip(text: str) -> bool:
-    try:
-        ipaddress.ip_address(text)
-    except ValueError:
-        return False
-    return True
+def _refresh_allowed() -> None:
+    _allowed_hosts.clear()
+    _allowed_hosts.update(*_allow_stack)
