@@ -28,7 +28,9 @@ NON_JSON_MESSAGE = "provider returned a non-JSON body"
 # Structured codes / types / gRPC statuses, lower-cased. None = "generic, decide by status".
 _CODES: dict[str, ErrorClass] = {
     # OpenAI and compatibles (code or type)
-    "invalid_api_key": E.AUTH_PERMANENT,
+    # A wrong key is "auth" (30 s, 60 s, 5 min: a fixed key comes back by itself); only a
+    # key the provider says is revoked or deactivated is disabled as auth_permanent.
+    "invalid_api_key": E.AUTH,
     "account_deactivated": E.AUTH_PERMANENT,
     "unsupported_country_region_territory": E.AUTH_PERMANENT,
     "insufficient_quota": E.BILLING,
@@ -119,7 +121,6 @@ _BAD_KEY_WORDS = (
     "api_key_invalid",
 )
 _PERMANENT_AUTH_WORDS = (
-    *_BAD_KEY_WORDS,
     "revoked",
     "deactivated",
     "disabled",
@@ -216,7 +217,7 @@ def _by_status(status: int, text: str) -> ErrorClass:
         if _has(text, _CONTENT_WORDS):
             return E.CONTENT_POLICY
         if _has(text, _BAD_KEY_WORDS):
-            return E.AUTH_PERMANENT  # Gemini: 400 "API key not valid"
+            return E.AUTH  # Gemini: 400 "API key not valid"
         if _has(text, ("credit balance", "insufficient", "billing")):
             return E.BILLING  # Anthropic: "Your credit balance is too low" is a 400
         if _MODEL_MISSING.search(text):

@@ -236,7 +236,7 @@ def test_fault_bodies_classify_as_intended():
         "openai.rate_limited": (o.rate_limited(), E.RATE_LIMIT),
         "openai.insufficient_quota": (o.insufficient_quota(), E.BILLING),
         "openai.payment_required": (o.payment_required(), E.BILLING),
-        "openai.unauthorized": (o.unauthorized(), E.AUTH_PERMANENT),
+        "openai.unauthorized": (o.unauthorized(), E.AUTH),
         "openai.context_overflow": (o.context_overflow(), E.CONTEXT_OVERFLOW),
         "openai.model_not_found": (o.model_not_found(), E.MODEL_NOT_FOUND),
         "openai.content_policy": (o.content_policy(), E.CONTENT_POLICY),
@@ -244,7 +244,7 @@ def test_fault_bodies_classify_as_intended():
         "openai.malformed": (o.malformed(), E.SERVER),
         "anthropic.rate_limited": (a.rate_limited(), E.RATE_LIMIT),
         "anthropic.overloaded": (a.overloaded(), E.OVERLOADED),
-        "anthropic.unauthorized": (a.unauthorized(), E.AUTH_PERMANENT),  # "invalid x-api-key"
+        "anthropic.unauthorized": (a.unauthorized(), E.AUTH),  # "invalid x-api-key"
         "anthropic.forbidden": (a.forbidden(), E.AUTH),
         "anthropic.context_overflow": (a.context_overflow(), E.CONTEXT_OVERFLOW),
         "anthropic.model_not_found": (a.model_not_found(), E.MODEL_NOT_FOUND),

@@ -73,7 +73,7 @@ CASES = [
             "invalid_request_error",
             "invalid_api_key",
         ),
-        E.AUTH_PERMANENT,
+        E.AUTH,
     ),
     (
         "openai 401 deactivated",
@@ -185,7 +185,7 @@ CASES = [
         "anthropic 401 bad key",
         401,
         anthropic("authentication_error", "invalid x-api-key"),
-        E.AUTH_PERMANENT,
+        E.AUTH,
     ),
     (
         "anthropic 401 other",
@@ -284,7 +284,7 @@ CASES = [
         "gemini 400 key",
         400,
         gemini(400, "INVALID_ARGUMENT", "API key not valid. Please pass a valid API key."),
-        E.AUTH_PERMANENT,
+        E.AUTH,
     ),
     (
         "gemini 400 location",

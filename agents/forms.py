@@ -1,0 +1,49 @@
+"""Admin forms for model configuration: keys are write-only, chains must be usable."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from agents.models import AuthProfile
+
+
+class AuthProfileForm(forms.ModelForm):
+    """The key is typed in, never shown back; left empty on edit, the stored key is kept."""
+
+    secret = forms.CharField(
+        required=False,
+        strip=True,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+        label="API key / token",
+        help_text="Stored encrypted and never shown again. Leave empty to keep the current key.",
+    )
+
+    class Meta:
+        model = AuthProfile
+        fields = ["provider", "label", "secret", "priority", "enabled"]
+
+    def clean_secret(self) -> Any:
+        value = self.cleaned_data.get("secret", "")
+        if value:
+            if len(value) < 8 or any(c.isspace() for c in value):
+                raise ValidationError(
+                    "That does not look like an API key (no spaces, 8+ characters)."
+                )
+            return value
+        if self.instance.pk is None:
+            raise ValidationError("A new profile needs its API key or token.")
+        return self.instance.secret
+
+
+class ChainCandidateFormSet(forms.BaseInlineFormSet):
+    def clean(self) -> None:
+        super().clean()
+        live = [f for f in self.forms if f.cleaned_data and not f.cleaned_data.get("DELETE", False)]
+        if not live:
+            raise ValidationError("A model chain needs at least one candidate (provider + model).")
+        positions = [f.cleaned_data["position"] for f in live]
+        if len(set(positions)) != len(positions):
+            raise ValidationError("Two candidates share a position; give each its own.")

@@ -1,0 +1,69 @@
+"""Reads for the agents app."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+
+from agents.models import Agent, AuthProfile, ModelChain, Provider
+from orion.reliability import Candidate, Profile
+
+
+class ChainConfigError(ValidationError):
+    """The model chain cannot be used as configured; the message names what is wrong."""
+
+
+@dataclass(frozen=True)
+class LoadedChain:
+    """A chain with everything a walk needs, read in one go (3 queries)."""
+
+    chain: ModelChain
+    candidates: tuple[Candidate, ...]
+    providers: dict[str, Provider]
+    profiles: dict[str, tuple[Profile, ...]]
+    auth: dict[str, AuthProfile]
+
+    def profiles_of(self, provider: str) -> tuple[Profile, ...]:
+        return self.profiles.get(provider, ())
+
+
+def chain_for_agent(*, agent: Agent | None) -> ModelChain:
+    """The agent's own chain, else the platform default."""
+    if agent is not None and agent.model_chain_id is not None:
+        return agent.model_chain
+    chain = ModelChain.objects.filter(is_default=True).first()
+    if chain is None:
+        raise ChainConfigError("no default model chain is configured (admin: Model chains)")
+    return chain
+
+
+def chain_load(*, chain: ModelChain) -> LoadedChain:
+    rows = list(chain.candidates.select_related("provider").order_by("position"))
+    if not rows:
+        raise ChainConfigError(f"model chain {chain.name!r} has no candidates")
+    providers = {row.provider.name: row.provider for row in rows if row.provider.enabled}
+    if not providers:
+        raise ChainConfigError(f"every provider of model chain {chain.name!r} is disabled")
+    auth = {
+        str(p.pk): p
+        for p in AuthProfile.objects.filter(provider__in=providers.values(), enabled=True)
+        .select_related("provider")
+        .order_by("priority", "id")
+    }
+    profiles: dict[str, list[Profile]] = {}
+    for pk, row in auth.items():
+        profiles.setdefault(row.provider.name, []).append(
+            Profile(id=pk, provider=row.provider.name, priority=row.priority)
+        )
+    return LoadedChain(
+        chain=chain,
+        candidates=tuple(
+            Candidate(r.provider.name, r.model, r.context_window)
+            for r in rows
+            if r.provider.name in providers
+        ),
+        providers=providers,
+        profiles={name: tuple(found) for name, found in profiles.items()},
+        auth=auth,
+    )

@@ -1,0 +1,140 @@
+"""The one way an agent calls a model: the failover walker over the agent's chain, every
+attempt persisted as a FailoverAttempt row before the request goes out."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import asdict
+from datetime import UTC, datetime
+
+import httpx
+from django.utils import timezone
+
+from agents.models import Agent, ModelCall, ModelCallStatus, ModelChain, Run
+from agents.providers.base import ChatRequest, ChatResult, ProviderResponseError, ToolCall, Usage
+from agents.providers.registry import client_for
+from agents.selectors import LoadedChain, chain_for_agent, chain_load
+from agents.services.failover_store import RowCooldownStore, RowLedger
+from orion.core.secrets import SecretUndecryptable
+from orion.reliability import (
+    AttemptFailed,
+    Candidate,
+    Classified,
+    ErrorClass,
+    FailoverWalker,
+    FallbackSummaryError,
+    Profile,
+    classify_response,
+)
+from tenants.scope import require_tenant_id
+
+
+class ModelCallLost(Exception):
+    """The ledger holds a success but the answer was not stored (the worker died between
+    the two writes); the call must be made again under a new key."""
+
+
+def _stored_result(data: dict) -> ChatResult:
+    return ChatResult(
+        content=data["content"],
+        tool_calls=[ToolCall(**call) for call in data["tool_calls"]],
+        usage=Usage(**data["usage"]),
+        model=data["model"],
+        finish_reason=data["finish_reason"],
+        raw_id=data["raw_id"],
+    )
+
+
+def _sender(
+    loaded: LoadedChain, request: ChatRequest
+) -> Callable[[Candidate, Profile], ChatResult]:
+    def send(candidate: Candidate, profile: Profile) -> ChatResult:
+        provider = loaded.providers[candidate.provider]
+        try:
+            api_key = loaded.auth[profile.id].secret.reveal()
+        except SecretUndecryptable as exc:
+            raise AttemptFailed(Classified.of(ErrorClass.AUTH_PERMANENT, message=str(exc))) from exc
+        client = client_for(
+            provider.kind,
+            provider.base_url,
+            timeout=httpx.Timeout(provider.read_timeout_s, connect=provider.connect_timeout_s),
+        )
+        try:
+            return client.chat(request, model=candidate.model, api_key=api_key)
+        except ProviderResponseError as exc:
+            raise AttemptFailed(
+                classify_response(exc.status, exc.headers, exc.body, now=time.time())
+            ) from exc
+
+    return send
+
+
+def _open_call(*, key: str, chain: ModelChain, agent: Agent | None, run: Run | None) -> ModelCall:
+    call = ModelCall.objects.filter(key=key).first()
+    if call is None:
+        call = ModelCall.objects.create(
+            tenant_id=require_tenant_id(), key=key, chain=chain, agent=agent, run=run
+        )
+    return call
+
+
+def model_call_run(
+    *,
+    request: ChatRequest,
+    key: str,
+    agent: Agent | None = None,
+    run: Run | None = None,
+    chain: ModelChain | None = None,
+    clock: Callable[[], float] = time.time,
+    sleep: Callable[[float], None] = time.sleep,
+) -> ChatResult:
+    """Answer `request` through the chain; `key` makes the call idempotent and resumable.
+
+    Raises FallbackSummaryError (every attempt, soonest cooldown expiry) when nothing
+    answered, ChainConfigError when the chain cannot be used as configured.
+    """
+    loaded = chain_load(chain=chain or chain_for_agent(agent=agent))
+    call = _open_call(key=key, chain=loaded.chain, agent=agent, run=run)
+    if call.status == ModelCallStatus.SUCCEEDED and call.result is not None:
+        return _stored_result(call.result)
+    walker = FailoverWalker(
+        loaded.candidates,
+        loaded.profiles_of,
+        RowLedger(call, {pk: row.pk for pk, row in loaded.auth.items()}),
+        RowCooldownStore(loaded.auth),
+        clock=clock,
+        sleep=sleep,
+    )
+    try:
+        walked = walker.walk(key, _sender(loaded, request))
+    except FallbackSummaryError as exc:
+        ModelCall.objects.filter(pk=call.pk).update(
+            status=ModelCallStatus.FAILED,
+            error=str(exc),
+            soonest_expiry=(
+                datetime.fromtimestamp(exc.soonest_expiry, tz=UTC)
+                if exc.soonest_expiry is not None
+                else None
+            ),
+            finished_at=timezone.now(),
+        )
+        raise
+    if walked.replayed:
+        message = "the answer was lost when a worker stopped; make the call again"
+        ModelCall.objects.filter(pk=call.pk).update(
+            status=ModelCallStatus.FAILED, error=message, finished_at=timezone.now()
+        )
+        raise ModelCallLost(message)
+    result = walked.value
+    ModelCall.objects.filter(pk=call.pk).update(
+        status=ModelCallStatus.SUCCEEDED,
+        provider=walked.candidate.provider,
+        model=walked.candidate.model,
+        input_tokens=result.usage.input_tokens,
+        output_tokens=result.usage.output_tokens,
+        cached_tokens=result.usage.cached_tokens,
+        result=asdict(result),
+        finished_at=timezone.now(),
+    )
+    return result
