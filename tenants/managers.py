@@ -2,9 +2,22 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import models
 
 from tenants.scope import require_tenant_id
+
+
+class CurrentTenantId(models.Expression):
+    """The current scope's tenant id, read when the SQL is compiled, not when the queryset
+    is built: querysets can be created anywhere (form fields at import time, class
+    attributes), but running one outside a scope raises NoTenantScope."""
+
+    output_field = models.BigIntegerField()
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[int]]:
+        return "%s", [require_tenant_id()]
 
 
 class TenantQuerySet(models.QuerySet):
@@ -20,7 +33,7 @@ class TenantManager(models.Manager.from_queryset(TenantQuerySet)):
     """
 
     def get_queryset(self) -> TenantQuerySet:
-        return super().get_queryset().filter(tenant_id=require_tenant_id())
+        return super().get_queryset().filter(tenant_id=CurrentTenantId())
 
     def unscoped(self) -> TenantQuerySet:
         return super().get_queryset()

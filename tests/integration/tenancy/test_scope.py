@@ -79,3 +79,14 @@ def test_audit_events_are_append_only(cast):
         with pytest.raises(AppendOnly):
             event.delete()
     assert AuditEvent.objects.unscoped().get(pk=event.pk).verb == "tenant.created"
+
+
+def test_querysets_can_be_built_anywhere_but_run_only_in_a_scope(cast):
+    _invite(cast.tenant, "a@x.test")
+    rows = Invitation.objects.filter(email="a@x.test")  # e.g. a form field's choices at import
+    with pytest.raises(NoTenantScope):
+        list(rows)
+    with tenant_scope(cast.tenant):
+        assert rows.count() == 1
+    with tenant_scope(cast.other_tenant):
+        assert rows.count() == 0
