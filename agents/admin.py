@@ -3,12 +3,18 @@ when, and why; every call and its attempts."""
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
+from django import forms
 from django.contrib import admin
-from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.db import models
+from django.db.models import Count, QuerySet
+from django.forms import BaseInlineFormSet, ModelForm
+from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
-from agents.forms import AuthProfileForm, ChainCandidateFormSet
+from agents.forms import AgentAdminForm, AuthProfileForm, ChainCandidateFormSet, ModelChainForm
 from agents.models import (
     Agent,
     AuthProfile,
@@ -22,7 +28,26 @@ from agents.models import (
 )
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class StaffAdmin(admin.ModelAdmin):
+    """A POST that comes back with form or inline errors answers 400, not 200 (the admin's
+    context holds an AdminForm wrapper, which the project's status middleware cannot see)."""
+
+    def render_change_form(
+        self,
+        request: HttpRequest,
+        context: dict[str, Any],
+        add: bool = False,
+        change: bool = False,
+        form_url: str = "",
+        obj: Any = None,
+    ) -> HttpResponse:
+        response = super().render_change_form(request, context, add, change, form_url, obj)
+        if request.method == "POST" and response.status_code == 200 and context.get("errors"):
+            response.status_code = 400
+        return response
+
+
+class ReadOnlyAdmin(StaffAdmin):
     def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
 
@@ -38,15 +63,19 @@ class AuthProfileInline(admin.TabularInline):
 
 
 @admin.register(Provider)
-class ProviderAdmin(admin.ModelAdmin):
+class ProviderAdmin(StaffAdmin):
     list_display = ["name", "kind", "base_url", "enabled", "profile_count"]
     list_filter = ["kind", "enabled"]
     search_fields = ["name", "base_url"]
     inlines = [AuthProfileInline]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
-    @admin.display(description="profiles")
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return super().get_queryset(request).annotate(profile_count=Count("profiles"))
+
+    @admin.display(description="profiles", ordering="profile_count")
     def profile_count(self, obj: Provider) -> int:
-        return obj.profiles.count()
+        return obj.profile_count
 
 
 class CooldownInline(admin.TabularInline):
@@ -68,8 +97,15 @@ class CooldownInline(admin.TabularInline):
         return False
 
 
+def _until(moment: datetime, now: datetime) -> str:
+    local = timezone.localtime(moment)
+    if local.date() == timezone.localtime(now).date():
+        return f"{local:%H:%M:%S}"
+    return f"{local:%Y-%m-%d %H:%M:%S}"
+
+
 @admin.register(AuthProfile)
-class AuthProfileAdmin(admin.ModelAdmin):
+class AuthProfileAdmin(StaffAdmin):
     form = AuthProfileForm
     list_display = ["__str__", "priority", "enabled", "state"]
     list_filter = ["provider", "enabled"]
@@ -84,12 +120,12 @@ class AuthProfileAdmin(admin.ModelAdmin):
     @admin.display(description="state now")
     def state(self, obj: AuthProfile) -> str:
         now = timezone.now()
-        active = [
-            f"{c.scope or 'all models'}: {c.reason} until {timezone.localtime(until):%H:%M:%S}"
-            for c in obj.cooldowns.all()
-            for until in [max(t for t in (c.cooldown_until, c.disabled_until) if t)]
-            if (c.cooldown_until or c.disabled_until) and until > now
-        ]
+        active = []
+        for c in obj.cooldowns.all():
+            times = [t for t in (c.cooldown_until, c.disabled_until) if t is not None]
+            until = max(times, default=None)
+            if until is not None and until > now:
+                active.append(f"{c.scope or 'all models'}: {c.reason} until {_until(until, now)}")
         return "; ".join(active) or "usable"
 
 
@@ -97,6 +133,7 @@ class AuthProfileAdmin(admin.ModelAdmin):
 class ProfileCooldownAdmin(ReadOnlyAdmin):
     list_display = ["profile", "scope", "reason", "error_count", "cooldown_until", "disabled_until"]
     list_filter = ["reason"]
+    list_select_related = ["profile__provider"]
     search_fields = ["profile__label", "profile__provider__name", "scope"]
 
 
@@ -108,7 +145,8 @@ class ChainCandidateInline(admin.TabularInline):
 
 
 @admin.register(ModelChain)
-class ModelChainAdmin(admin.ModelAdmin):
+class ModelChainAdmin(StaffAdmin):
+    form = ModelChainForm
     list_display = ["name", "is_default", "candidates_display"]
     inlines = [ChainCandidateInline]
 
@@ -119,28 +157,84 @@ class ModelChainAdmin(admin.ModelAdmin):
     def candidates_display(self, obj: ModelChain) -> str:
         return " → ".join(f"{c.provider.name}/{c.model}" for c in obj.candidates.all())
 
+    def save_formset(
+        self, request: HttpRequest, form: ModelForm, formset: BaseInlineFormSet, change: bool
+    ) -> None:
+        if formset.model is ChainCandidate:
+            _park_moving_candidates(formset)
+        super().save_formset(request, form, formset, change)
 
-class UnscopedAdmin(admin.ModelAdmin):
+
+def _park_moving_candidates(formset: BaseInlineFormSet) -> None:
+    """Move rows whose position changes (or that go away) to free positions first, so a
+    reorder such as 1↔2 never meets the (chain, position) unique constraint half-way."""
+    moving = [
+        f.instance.pk
+        for f in formset.initial_forms
+        if f.instance.pk is not None
+        and (f in formset.deleted_forms or "position" in f.changed_data)
+    ]
+    if not moving:
+        return
+    rows = ChainCandidate.objects.filter(chain=formset.instance)
+    taken = set(rows.values_list("position", flat=True))
+    taken |= {f.cleaned_data.get("position") for f in formset.forms if f.cleaned_data}
+    spare = (p for p in range(32767, 0, -1) if p not in taken)
+    for pk in moving:
+        rows.filter(pk=pk).update(position=next(spare))
+
+
+class UnscopedForeignKeys:
+    """A foreign key to a tenant-owned model gets its choices through `unscoped()`.
+
+    `ForeignKey.formfield()` builds its default queryset from the fail-closed manager
+    before any override applies, so outside a tenant scope it raises; the field is built
+    here instead (forms narrow the choices to the row's tenant where it matters).
+    """
+
+    def formfield_for_foreignkey(
+        self, db_field: models.ForeignKey, request: HttpRequest, **kwargs: Any
+    ) -> Any:
+        manager = db_field.related_model._default_manager
+        if not hasattr(manager, "unscoped"):
+            return super().formfield_for_foreignkey(db_field, request, **kwargs)
+        kwargs.setdefault("queryset", manager.unscoped())
+        kwargs.setdefault("to_field_name", db_field.remote_field.field_name)
+        kwargs.setdefault("form_class", forms.ModelChoiceField)
+        kwargs.setdefault("blank", db_field.blank)
+        return super(models.ForeignKey, db_field).formfield(**kwargs)
+
+
+class UnscopedAdmin(UnscopedForeignKeys, StaffAdmin):
     """Staff see every tenant's rows; the fail-closed manager is bypassed on purpose."""
 
+    list_select_related: Any = ["tenant"]
+
     def get_queryset(self, request: HttpRequest) -> QuerySet:
-        return self.model.objects.unscoped().select_related("tenant")
+        return self.model.objects.unscoped()
 
 
 @admin.register(Agent)
 class AgentAdmin(UnscopedAdmin):
+    form = AgentAdminForm
     list_display = ["name", "tenant", "role", "status", "model_chain"]
     list_filter = ["role", "status"]
+    list_select_related = ["tenant", "model_chain"]
     search_fields = ["name", "tenant__name"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        # An agent never moves between tenants: its runs, calls and tasks stay behind.
+        return ["tenant"] if obj is not None else []
 
 
 @admin.register(Run)
 class RunAdmin(UnscopedAdmin, ReadOnlyAdmin):
     list_display = ["pk", "tenant", "agent", "status", "started_at", "ended_at", "next_attempt_at"]
     list_filter = ["status"]
+    list_select_related = ["tenant", "agent"]
 
 
-class AttemptInline(admin.TabularInline):
+class AttemptInline(UnscopedForeignKeys, admin.TabularInline):
     model = FailoverAttempt
     extra = 0
     can_delete = False
@@ -164,6 +258,9 @@ class AttemptInline(admin.TabularInline):
         return FailoverAttempt.objects.unscoped().order_by("seq")
 
     def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
 
 
