@@ -3,3 +3,20 @@ from django.apps import AppConfig
 
 class AgentsConfig(AppConfig):
     name = "agents"
+
+    def ready(self) -> None:
+        from django.db.models.signals import post_delete, post_save
+
+        from agents.models import AuthProfile, ChainCandidate, ModelChain, Provider
+        from agents.selectors import chain_cache_clear
+
+        def clear(**_: object) -> None:
+            chain_cache_clear()
+
+        for model in (Provider, AuthProfile, ModelChain, ChainCandidate):
+            post_save.connect(
+                clear, sender=model, weak=False, dispatch_uid=f"chain-cache-{model.__name__}"
+            )
+            post_delete.connect(
+                clear, sender=model, weak=False, dispatch_uid=f"chain-cache-del-{model.__name__}"
+            )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
@@ -67,3 +69,32 @@ def chain_load(*, chain: ModelChain) -> LoadedChain:
         profiles={name: tuple(found) for name, found in profiles.items()},
         auth=auth,
     )
+
+
+# Model configuration changes rarely and is read on every model call: keep it per process
+# for a few seconds. Saving any of it in this process clears the cache at once (signals);
+# other processes pick the change up within CHAIN_CACHE_TTL_S.
+CHAIN_CACHE_TTL_S = 5.0
+_chain_cache: dict[int | None, tuple[float, LoadedChain]] = {}
+_chain_cache_lock = threading.Lock()
+
+
+def chain_cache_clear() -> None:
+    with _chain_cache_lock:
+        _chain_cache.clear()
+
+
+def chain_load_cached(
+    *, agent: Agent | None = None, chain: ModelChain | None = None
+) -> LoadedChain:
+    """`chain_load` of the given chain, else the agent's, else the default, from the cache."""
+    key = chain.pk if chain is not None else (agent.model_chain_id if agent is not None else None)
+    now = time.monotonic()
+    with _chain_cache_lock:
+        hit = _chain_cache.get(key)
+    if hit is not None and now - hit[0] < CHAIN_CACHE_TTL_S:
+        return hit[1]
+    loaded = chain_load(chain=chain or chain_for_agent(agent=agent))
+    with _chain_cache_lock:
+        _chain_cache[key] = (now, loaded)
+    return loaded

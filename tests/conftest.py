@@ -32,6 +32,17 @@ def _loopback_only() -> Iterator[None]:
     netguard.uninstall()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_model_config_cache() -> Iterator[None]:
+    """Each test's rows are rolled back (and SQLite reuses ids): drop the per-process
+    model-chain cache so no test sees another's configuration."""
+    from agents.selectors import chain_cache_clear
+
+    chain_cache_clear()
+    yield
+    chain_cache_clear()
+
+
 @pytest.fixture
 def redis_url() -> str:
     url = os.environ.get("REDIS_URL")

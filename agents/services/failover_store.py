@@ -1,17 +1,20 @@
 """The reliability stack's persistence protocols, implemented with rows.
 
-`RowLedger` writes a FailoverAttempt row before each request (autocommit: durable before
-the request goes out) and completes it after. `RowCooldownStore` loads the cooldown rows
-of every profile a walk may touch in one query and writes only what changes.
-"""
+`RowLedger` writes a FailoverAttempt row before each request (committed before the request
+goes out; relaxed commits, see orion.core.rows) and completes it after; a success is
+completed together with the call row (`complete`), in one statement on PostgreSQL.
+`RowCooldownStore` loads the cooldown rows of every profile a walk may touch in one query
+and writes only what changes."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import asdict
 from datetime import UTC, datetime
+from typing import Any
 
 from agents.models import FailoverAttempt, ModelCall, ProfileCooldown
+from orion.core.rows import row_insert, rows_update
 from orion.reliability.cooldown import CooldownState
 from orion.reliability.errors import ErrorClass
 from orion.reliability.ledger import AttemptRecord
@@ -30,11 +33,18 @@ def _ts(value: datetime | None) -> float | None:
 class RowLedger:
     """Ledger over FailoverAttempt rows of one ModelCall."""
 
-    def __init__(self, call: ModelCall, profile_pks: dict[str, int] | None = None) -> None:
+    def __init__(
+        self, call: ModelCall, profile_pks: dict[str, int] | None = None, *, fresh: bool = False
+    ) -> None:
+        """`fresh`: the call row was just created, so there is nothing to load."""
         self.call = call
         self.profile_pks = profile_pks or {}
+        self.fresh = fresh
+        self.succeeded: AttemptRecord | None = None
 
     def load(self, call_id: str) -> list[AttemptRecord]:
+        if self.fresh:
+            return []
         rows = FailoverAttempt.objects.unscoped().filter(call=self.call).order_by("seq")
         return [
             AttemptRecord(
@@ -57,46 +67,74 @@ class RowLedger:
         ]
 
     def begin(self, call_id: str, record: AttemptRecord) -> None:
-        FailoverAttempt.objects.unscoped().create(
-            tenant_id=self.call.tenant_id,
-            call=self.call,
-            seq=record.seq,
-            candidate_index=record.candidate_index,
-            provider=record.provider,
-            model=record.model,
-            profile_id=self.profile_pks.get(record.profile_id),
-            profile_key=record.profile_id,
-            try_no=record.try_no,
-            status=record.status,
-            probe=record.probe,
-            started_at=_dt(record.started_at),
+        row_insert(
+            FailoverAttempt(
+                tenant_id=self.call.tenant_id,
+                call=self.call,
+                seq=record.seq,
+                candidate_index=record.candidate_index,
+                provider=record.provider,
+                model=record.model,
+                profile_id=self.profile_pks.get(record.profile_id),
+                profile_key=record.profile_id,
+                try_no=record.try_no,
+                status=record.status,
+                probe=record.probe,
+                started_at=_dt(record.started_at),
+            ),
+            relaxed=True,
         )
 
+    @staticmethod
+    def _outcome(record: AttemptRecord) -> dict[str, Any]:
+        return {
+            "status": record.status,
+            "error_class": record.error_class or "",
+            "http_status": record.http_status,
+            "message": record.message,
+            "duration_ms": record.duration_ms,
+            "retry_after": record.retry_after,
+        }
+
     def finish(self, call_id: str, record: AttemptRecord) -> None:
-        FailoverAttempt.objects.unscoped().filter(call=self.call, seq=record.seq).update(
-            status=record.status,
-            error_class=record.error_class or "",
-            http_status=record.http_status,
-            message=record.message,
-            duration_ms=record.duration_ms,
-            retry_after=record.retry_after,
-        )
+        """Failures are written at once; a success waits for `complete`, which writes it
+        with the answer (losing it to a crash in between loses the answer too, and the
+        resumed walk then sees an interrupted attempt and asks again)."""
+        if record.status == "succeeded":
+            self.succeeded = record
+            return
+        where = {"call": self.call.pk, "seq": record.seq}
+        rows_update((FailoverAttempt, where, self._outcome(record)), relaxed=True)
+
+    def complete(self, call_values: dict[str, Any]) -> None:
+        """Write the successful attempt and the call's final values together."""
+        updates = [(ModelCall, {"id": self.call.pk}, call_values)]
+        if self.succeeded is not None:
+            where = {"call": self.call.pk, "seq": self.succeeded.seq}
+            updates.insert(0, (FailoverAttempt, where, self._outcome(self.succeeded)))
+        rows_update(*updates, relaxed=True)
 
 
 class RowCooldownStore:
     """CooldownStore over ProfileCooldown rows, preloaded for the given profiles."""
 
+    _COLUMNS = ("profile_id", "scope", "error_count", "disable_count", "reason", *_STATE_TIMES)
+
     def __init__(self, profile_ids: Iterable[str]) -> None:
-        rows = ProfileCooldown.objects.filter(profile_id__in=[int(p) for p in profile_ids])
-        self.states = {(str(r.profile_id), r.scope): self._state(r) for r in rows}
+        rows = ProfileCooldown.objects.filter(
+            profile_id__in=[int(p) for p in profile_ids]
+        ).values_list(*self._COLUMNS)
+        self.states = {(str(row[0]), row[1]): self._state(*row[2:]) for row in rows}
 
     @staticmethod
-    def _state(row: ProfileCooldown) -> CooldownState:
+    def _state(
+        error_count: int, disable_count: int, reason: str, *times: datetime | None
+    ) -> CooldownState:
         return CooldownState(
-            error_count=row.error_count,
-            disable_count=row.disable_count,
-            reason=row.reason,
-            **{name: _ts(getattr(row, name)) for name in _STATE_TIMES},
+            error_count=error_count,
+            disable_count=disable_count,
+            reason=reason,
+            **{name: _ts(value) for name, value in zip(_STATE_TIMES, times, strict=True)},
         )
 
     def get(self, profile_id: str, scope: str) -> CooldownState:

@@ -14,8 +14,9 @@ from django.utils import timezone
 from agents.models import Agent, ModelCall, ModelCallStatus, ModelChain, Run
 from agents.providers.base import ChatRequest, ChatResult, ProviderResponseError, ToolCall, Usage
 from agents.providers.registry import client_for
-from agents.selectors import LoadedChain, chain_for_agent, chain_load
+from agents.selectors import LoadedChain, chain_load_cached
 from agents.services.failover_store import RowCooldownStore, RowLedger
+from orion.core.rows import row_insert
 from orion.core.secrets import SecretUndecryptable
 from orion.reliability import (
     AttemptFailed,
@@ -70,13 +71,14 @@ def _sender(
     return send
 
 
-def _open_call(*, key: str, chain: ModelChain, agent: Agent | None, run: Run | None) -> ModelCall:
-    call = ModelCall.objects.filter(key=key).first()
-    if call is None:
-        call = ModelCall.objects.create(
-            tenant_id=require_tenant_id(), key=key, chain=chain, agent=agent, run=run
-        )
-    return call
+def _open_call(
+    *, key: str, chain: ModelChain, agent: Agent | None, run: Run | None
+) -> tuple[ModelCall, bool]:
+    """The call row for `key`, and whether it was just created (then it has no attempts)."""
+    call = ModelCall(tenant_id=require_tenant_id(), key=key, chain=chain, agent=agent, run=run)
+    if row_insert(call, conflict=("tenant", "key"), relaxed=True) is not None:
+        return call, True
+    return ModelCall.objects.get(key=key), False
 
 
 def model_call_run(
@@ -94,14 +96,15 @@ def model_call_run(
     Raises FallbackSummaryError (every attempt, soonest cooldown expiry) when nothing
     answered, ChainConfigError when the chain cannot be used as configured.
     """
-    loaded = chain_load(chain=chain or chain_for_agent(agent=agent))
-    call = _open_call(key=key, chain=loaded.chain, agent=agent, run=run)
+    loaded = chain_load_cached(agent=agent, chain=chain)
+    call, fresh = _open_call(key=key, chain=loaded.chain, agent=agent, run=run)
     if call.status == ModelCallStatus.SUCCEEDED and call.result is not None:
         return _stored_result(call.result)
+    ledger = RowLedger(call, {pk: row.pk for pk, row in loaded.auth.items()}, fresh=fresh)
     walker = FailoverWalker(
         loaded.candidates,
         loaded.profiles_of,
-        RowLedger(call, {pk: row.pk for pk, row in loaded.auth.items()}),
+        ledger,
         RowCooldownStore(loaded.auth),
         clock=clock,
         sleep=sleep,
@@ -127,14 +130,16 @@ def model_call_run(
         )
         raise ModelCallLost(message)
     result = walked.value
-    ModelCall.objects.filter(pk=call.pk).update(
-        status=ModelCallStatus.SUCCEEDED,
-        provider=walked.candidate.provider,
-        model=walked.candidate.model,
-        input_tokens=result.usage.input_tokens,
-        output_tokens=result.usage.output_tokens,
-        cached_tokens=result.usage.cached_tokens,
-        result=asdict(result),
-        finished_at=timezone.now(),
+    ledger.complete(
+        {
+            "status": ModelCallStatus.SUCCEEDED,
+            "provider": walked.candidate.provider,
+            "model": walked.candidate.model,
+            "input_tokens": result.usage.input_tokens,
+            "output_tokens": result.usage.output_tokens,
+            "cached_tokens": result.usage.cached_tokens,
+            "result": asdict(result),
+            "finished_at": timezone.now(),
+        }
     )
     return result

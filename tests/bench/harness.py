@@ -9,7 +9,6 @@ SQLite otherwise.
 from __future__ import annotations
 
 import json
-import os
 import statistics
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -23,7 +22,6 @@ OUT_DIR = ROOT / "var" / "bench"
 @contextmanager
 def django_test_db() -> Iterator[None]:
     """Django set up on a fresh test database that is dropped afterwards."""
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "orion.settings_test")
     import django
 
     django.setup()
