@@ -5,6 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 8000
 NAME   ?=
 STAMP  := $(VENV)/.installed-dev
+BENCH_STAMP := $(VENV)/.installed-bench
 
 .PHONY: run test setup lint bench clean
 
@@ -29,7 +30,12 @@ lint: setup
 test: lint
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-bench: setup
+# LiteLLM is a benchmark peer only (tests/bench/failover.py), never a runtime dependency.
+$(BENCH_STAMP): $(STAMP)
+	$(BIN)/pip install -q -e '.[dev,bench]'
+	@touch $@
+
+bench: $(BENCH_STAMP)
 	$(BIN)/python -m tests.bench $(NAME)
 
 clean:
