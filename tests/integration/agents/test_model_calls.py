@@ -186,3 +186,30 @@ def test_attempt_rows_belong_to_the_calling_tenant(setup, cast, primary, clock):
         assert not FailoverAttempt.objects.exists()
     with tenant_scope(cast.tenant):
         assert FailoverAttempt.objects.count() == 1
+
+
+def test_an_anthropic_fallback_answers_with_normalised_tool_calls(setup, scoped, primary, clock):
+    from agents.models import AuthProfile, ChainCandidate, Provider
+    from orion.core.fakes import FakeAnthropic
+
+    with FakeAnthropic() as claude:
+        provider = Provider.objects.create(
+            name="anthropic", kind="anthropic", base_url=claude.base_url
+        )
+        AuthProfile.objects.create(provider=provider, label="a1", secret="sk-ant-test-4444")
+        setup.chain.candidates.filter(position=2).delete()
+        ChainCandidate.objects.create(
+            chain=setup.chain, position=2, provider=provider, model="claude-sonnet"
+        )
+        primary.script_chat([], default=primary.server_error(502))
+        claude.script_chat(
+            [claude.ok(tool_calls=[("send_email", {"to": "a@b.test"})], usage=(50, 7, 20))]
+        )
+        result = model_call_run(request=REQUEST, key="c1", clock=clock, sleep=clock.sleep)
+    assert [(c.name, c.arguments) for c in result.tool_calls] == [
+        ("send_email", {"to": "a@b.test"})
+    ]
+    assert result.finish_reason == "tool_calls"
+    assert claude.api_keys == ["sk-ant-test-4444"]
+    call = ModelCall.objects.get(key="c1")
+    assert (call.provider, call.model, call.output_tokens) == ("anthropic", "claude-sonnet", 7)

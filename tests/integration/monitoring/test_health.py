@@ -51,3 +51,14 @@ def test_worker_heartbeat_task_records_the_worker(db):
 
     worker_heartbeat.apply()
     assert Heartbeat.objects.filter(kind="worker").count() == 1
+
+
+def test_with_redis_configured_the_cache_and_broker_use_it(redis_url, settings):
+    from django.core.cache import cache
+
+    from orion.monitoring.health import check_broker
+
+    assert settings.CACHES["default"]["BACKEND"].endswith("RedisCache")
+    cache.set("orion-test-key", {"n": 1}, timeout=5)
+    assert cache.get("orion-test-key") == {"n": 1}
+    assert check_broker() == (True, "redis")
