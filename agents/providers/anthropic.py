@@ -5,7 +5,6 @@ No retries here.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -140,17 +139,8 @@ def _message(message: ChatMessage) -> dict[str, Any]:
 
 
 def parse_response(response: http.RawResponse, *, requested_model: str) -> ChatResult:
-    def fail(detail: str) -> ProviderResponseError:
-        return ProviderResponseError(
-            response.status, response.headers, response.body, detail=detail, url=response.url
-        )
-
-    if not 200 <= response.status < 300:
-        raise fail("error status")
-    try:
-        data = json.loads(response.body)
-    except ValueError:
-        raise fail("body is not JSON") from None
+    fail = response.error
+    data = response.json_body()
     try:
         blocks = data["content"]
         if not isinstance(blocks, list):

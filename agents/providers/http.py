@@ -14,6 +14,7 @@ see one kind of failure for "too slow".
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 import time
@@ -22,6 +23,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+
+from agents.providers.base import ProviderResponseError
 
 __all__ = [
     "DEFAULT_LIMITS",
@@ -95,6 +98,20 @@ class RawResponse:
     body: bytes
     url: str
     elapsed: float  # seconds, whole call
+
+    def error(self, detail: str) -> ProviderResponseError:
+        return ProviderResponseError(
+            self.status, self.headers, self.body, detail=detail, url=self.url
+        )
+
+    def json_body(self) -> Any:
+        """The parsed body of a 2xx answer; anything else raises ProviderResponseError."""
+        if not 200 <= self.status < 300:
+            raise self.error("error status")
+        try:
+            return json.loads(self.body)
+        except ValueError:
+            raise self.error("body is not JSON") from None
 
 
 class _DeadlineTimeouts(dict):

@@ -17,7 +17,6 @@ from agents.providers.base import (
     ChatMessage,
     ChatRequest,
     ChatResult,
-    ProviderResponseError,
     ToolCall,
     Usage,
 )
@@ -110,17 +109,8 @@ def _message(message: ChatMessage) -> dict[str, Any]:
 
 
 def parse_response(response: http.RawResponse, *, requested_model: str) -> ChatResult:
-    def fail(detail: str) -> ProviderResponseError:
-        return ProviderResponseError(
-            response.status, response.headers, response.body, detail=detail, url=response.url
-        )
-
-    if not 200 <= response.status < 300:
-        raise fail("error status")
-    try:
-        data = json.loads(response.body)
-    except ValueError:
-        raise fail("body is not JSON") from None
+    fail = response.error
+    data = response.json_body()
     try:
         choice = data["choices"][0]
         message = choice["message"]
