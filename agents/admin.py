@@ -26,6 +26,7 @@ from agents.models import (
     Provider,
     Run,
 )
+from tenants.admin import ReadOnlyAdminMixin
 
 
 class StaffAdmin(admin.ModelAdmin):
@@ -47,7 +48,13 @@ class StaffAdmin(admin.ModelAdmin):
         return response
 
 
-class ReadOnlyAdmin(StaffAdmin):
+class ReadOnlyAdmin(ReadOnlyAdminMixin, StaffAdmin):
+    """Records (runs, calls and their attempt ledger): look, never edit or delete."""
+
+
+class CooldownStateAdmin(StaffAdmin):
+    """Cooldown state: not edited by hand, but deleting a row is the manual reset."""
+
     def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
 
@@ -130,7 +137,7 @@ class AuthProfileAdmin(StaffAdmin):
 
 
 @admin.register(ProfileCooldown)
-class ProfileCooldownAdmin(ReadOnlyAdmin):
+class ProfileCooldownAdmin(CooldownStateAdmin):
     list_display = ["profile", "scope", "reason", "error_count", "cooldown_until", "disabled_until"]
     list_filter = ["reason"]
     list_select_related = ["profile__provider"]

@@ -8,6 +8,7 @@ start without a real SECRET_KEY and ORION_SECRET_KEYS.
 from __future__ import annotations
 
 import dj_database_url
+from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 
 from orion.env import (
@@ -39,14 +40,21 @@ if not SECRET_KEY or not ORION_SECRET_KEYS:
         )
     SECRET_KEY = SECRET_KEY or dev_secret("dev-secret-key")
     if not ORION_SECRET_KEYS:
-        from cryptography.fernet import Fernet
-
         key_file = VAR_DIR / "dev-fernet-key"
         if not key_file.exists():
             VAR_DIR.mkdir(parents=True, exist_ok=True)
             key_file.write_text(Fernet.generate_key().decode() + "\n")
             key_file.chmod(0o600)
         ORION_SECRET_KEYS = [key_file.read_text().strip()]
+for _n, _key in enumerate(ORION_SECRET_KEYS, start=1):
+    try:
+        Fernet(_key.encode())
+    except ValueError as _exc:
+        raise ImproperlyConfigured(
+            f"ORION_SECRET_KEYS: key {_n} is not a Fernet key (32 url-safe base64 bytes); "
+            "generate one with: python -c 'from cryptography.fernet import Fernet; "
+            "print(Fernet.generate_key().decode())'"
+        ) from _exc
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])

@@ -26,15 +26,23 @@ SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
 
 class TenantRolePermission(permissions.BasePermission):
-    """Reads need any membership; writes need the view's `write_role` (member by default)."""
+    """Reads need any membership; writes need the view's `write_role` (member by default).
+
+    On an object URL the role is checked after the lookup, so another tenant's object is a
+    404 for everyone, whatever their role in their own tenant.
+    """
 
     def has_permission(self, request: Request, view: Any) -> bool:
         membership = getattr(view, "membership", None)
         if membership is None:
             raise exceptions.NotFound()
-        if request.method in SAFE_METHODS:
+        on_object = (view.lookup_url_kwarg or view.lookup_field) in view.kwargs
+        if request.method in SAFE_METHODS or on_object:
             return True
         return membership.at_least(view.write_role)
+
+    def has_object_permission(self, request: Request, view: Any, obj: Any) -> bool:
+        return request.method in SAFE_METHODS or view.membership.at_least(view.write_role)
 
 
 class TenantAPIView(generics.GenericAPIView):

@@ -21,8 +21,7 @@ class CurrentTenantId(models.Expression):
 
 
 class TenantQuerySet(models.QuerySet):
-    def for_tenant(self, tenant_id: int) -> TenantQuerySet:
-        return self.filter(tenant_id=tenant_id)
+    """Base queryset of tenant-owned models (AuditEvent's append-only one extends it)."""
 
 
 class TenantManager(models.Manager.from_queryset(TenantQuerySet)):

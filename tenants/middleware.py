@@ -1,4 +1,8 @@
-"""Sets request.tenant/request.membership and the tenant scope for the whole request."""
+"""Sets request.tenant/request.membership and the tenant scope for the whole request.
+
+The staff admin runs outside any tenant scope: it reads every tenant's rows through
+`unscoped()` on purpose, and a staff user's own membership must not scope what they edit.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from tenants.scope import enter_scope, exit_scope
 from tenants.selectors import memberships_of_user
 
 SESSION_KEY = "orion_tenant_id"
+ADMIN_PREFIX = "/admin/"
 
 
 def choose_membership(request: HttpRequest, user: object):
@@ -31,7 +36,8 @@ class TenantScopeMiddleware:
         if user is not None and user.is_authenticated:
             request.membership, request.memberships = choose_membership(request, user)
             request.tenant = request.membership.tenant if request.membership else None
-        token = enter_scope(request.tenant.pk if request.tenant else None)
+        in_admin = request.path_info.startswith(ADMIN_PREFIX)
+        token = enter_scope(request.tenant.pk if request.tenant and not in_admin else None)
         try:
             return self.get_response(request)
         finally:

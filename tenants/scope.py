@@ -49,16 +49,6 @@ def tenant_scope(tenant: Any) -> Iterator[int]:
         _current_tenant_id.reset(token)
 
 
-@contextmanager
-def no_tenant_scope() -> Iterator[None]:
-    """Explicitly leave any scope (used by tasks before they set their own)."""
-    token = _current_tenant_id.set(None)
-    try:
-        yield
-    finally:
-        _current_tenant_id.reset(token)
-
-
 def enter_scope(tenant_id: int | None) -> Token:
     """Low-level: set the scope and get the token to `exit_scope` with (DRF base view)."""
     return _current_tenant_id.set(tenant_id)

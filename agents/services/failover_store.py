@@ -19,6 +19,11 @@ from orion.reliability.cooldown import CooldownState
 from orion.reliability.errors import ErrorClass
 from orion.reliability.ledger import AttemptRecord
 
+
+class ConcurrentWalk(Exception):
+    """Two workers walk the same call (e.g. a redelivered task); the later one yields."""
+
+
 _STATE_TIMES = ("cooldown_until", "disabled_until", "last_failure_at", "last_probe_at")
 
 
@@ -67,7 +72,7 @@ class RowLedger:
         ]
 
     def begin(self, call_id: str, record: AttemptRecord) -> None:
-        row_insert(
+        inserted = row_insert(
             FailoverAttempt(
                 tenant_id=self.call.tenant_id,
                 call=self.call,
@@ -82,8 +87,14 @@ class RowLedger:
                 probe=record.probe,
                 started_at=_dt(record.started_at),
             ),
+            conflict=("tenant", "call", "seq"),
             relaxed=True,
         )
+        if inserted is None:
+            raise ConcurrentWalk(
+                f"call {call_id}: attempt {record.seq} was begun by another worker; "
+                "this one stops without sending"
+            )
 
     @staticmethod
     def _outcome(record: AttemptRecord) -> dict[str, Any]:

@@ -31,9 +31,9 @@ from orion.reliability import (
 from tenants.scope import require_tenant_id
 
 
-class ModelCallLost(Exception):
-    """The ledger holds a success but the answer was not stored (the worker died between
-    the two writes); the call must be made again under a new key."""
+class ModelCallClosed(Exception):
+    """The call under this key already failed for good; try again under a new key (after
+    `soonest_expiry`, which the failed call row keeps)."""
 
 
 def _stored_result(data: dict) -> ChatResult:
@@ -100,6 +100,10 @@ def model_call_run(
     call, fresh = _open_call(key=key, chain=loaded.chain, agent=agent, run=run)
     if call.status == ModelCallStatus.SUCCEEDED and call.result is not None:
         return _stored_result(call.result)
+    if call.status == ModelCallStatus.FAILED:
+        raise ModelCallClosed(f"model call {key!r} failed: {call.error[:300]}")
+    if not fresh and call.chain_id not in (None, loaded.chain.pk):
+        loaded = chain_load_cached(chain=call.chain)  # resume on the chain it started on
     ledger = RowLedger(call, {pk: row.pk for pk, row in loaded.auth.items()}, fresh=fresh)
     walker = FailoverWalker(
         loaded.candidates,
@@ -123,12 +127,9 @@ def model_call_run(
             finished_at=timezone.now(),
         )
         raise
-    if walked.replayed:
-        message = "the answer was lost when a worker stopped; make the call again"
-        ModelCall.objects.filter(pk=call.pk).update(
-            status=ModelCallStatus.FAILED, error=message, finished_at=timezone.now()
-        )
-        raise ModelCallLost(message)
+    # A success is written with the answer in one statement, so a replayed success always
+    # returned above from the stored result.
+    assert not walked.replayed, f"call {key}: ledger success without a stored answer"
     result = walked.value
     ledger.complete(
         {

@@ -79,13 +79,22 @@ class Secret:
         return hash(self.token)
 
 
+SERIALIZED_PREFIX = "fernet:"
+
+
 class EncryptedTextField(models.TextField):
-    """Stores a Fernet token; assign plaintext (str) or a Secret; reads back a Secret."""
+    """Stores a Fernet token; assign plaintext (str) or a Secret; reads back a Secret.
+
+    dumpdata writes the token (already ciphertext) as "fernet:<token>", which loaddata
+    turns back into the same Secret, so fixtures never carry a plaintext key.
+    """
 
     def from_db_value(self, value: str | None, expression: Any, connection: Any) -> Secret | None:
         return None if value is None else Secret(value)
 
     def to_python(self, value: Any) -> Secret | str | None:
+        if isinstance(value, str) and value.startswith(SERIALIZED_PREFIX):
+            return Secret(value.removeprefix(SERIALIZED_PREFIX))
         return value
 
     def get_prep_value(self, value: Any) -> str | None:
@@ -96,4 +105,8 @@ class EncryptedTextField(models.TextField):
         return encrypt(str(value))
 
     def value_to_string(self, obj: models.Model) -> str:
-        return MASK
+        value = self.value_from_object(obj)
+        if value is None:
+            return ""
+        token = value.token if isinstance(value, Secret) else encrypt(str(value))
+        return SERIALIZED_PREFIX + token

@@ -1,6 +1,11 @@
-"""Readiness checks behind /readyz: database, broker, a worker answering, beat fresh."""
+"""Readiness checks behind /readyz: database, broker, a worker answering, beat fresh.
+
+/readyz is public: details name the failing kind of error only; the full error is logged.
+"""
 
 from __future__ import annotations
+
+import logging
 
 from django.conf import settings
 from django.db import connection
@@ -9,6 +14,13 @@ from kombu import Connection
 from orion.monitoring.heartbeats import heartbeat_is_fresh, heartbeat_latest
 from orion.monitoring.models import Heartbeat
 
+logger = logging.getLogger(__name__)
+
+
+def _failed(check: str, exc: Exception) -> tuple[bool, str]:
+    logger.warning("readiness check %s failed: %s", check, exc)
+    return False, type(exc).__name__
+
 
 def check_database() -> tuple[bool, str]:
     try:
@@ -16,7 +28,7 @@ def check_database() -> tuple[bool, str]:
             cursor.execute("SELECT 1")
         return True, connection.vendor
     except Exception as exc:
-        return False, f"{type(exc).__name__}: {exc}"[:200]
+        return _failed("database", exc)
 
 
 def check_broker() -> tuple[bool, str]:
@@ -26,14 +38,14 @@ def check_broker() -> tuple[bool, str]:
             conn.ensure_connection(max_retries=1, timeout=2)
         return True, url.split("://", 1)[0]
     except Exception as exc:
-        return False, f"{type(exc).__name__}: {exc}"[:200]
+        return _failed("broker", exc)
 
 
 def check_heartbeat(kind: str) -> tuple[bool, str]:
     beat = heartbeat_latest(kind=kind)
     if beat is None:
         return False, "never seen"
-    return heartbeat_is_fresh(beat), f"last seen {beat.seen_at.isoformat()} on {beat.hostname}"
+    return heartbeat_is_fresh(beat), f"last seen {beat.seen_at.isoformat()}"
 
 
 def readiness() -> dict[str, dict]:

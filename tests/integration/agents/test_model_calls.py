@@ -83,7 +83,7 @@ def test_401_rotates_keys_and_cools_the_first_for_30s(setup, scoped, primary, cl
     model_call_run(request=REQUEST, key="c3", clock=clock, sleep=clock.sleep)
     assert primary.api_keys[2:] == ["key-two-2222", "key-two-2222"]
 
-    clock.offset += 15  # window over, and the key was fixed: one probe decides
+    clock.offset += 15  # the 30 s window is over and the key was fixed: k1 is first again
     primary.script_for_key("key-one-1111", [primary.ok("k1 is back")])
     assert (
         model_call_run(request=REQUEST, key="c4", clock=clock, sleep=clock.sleep).content
@@ -213,3 +213,41 @@ def test_an_anthropic_fallback_answers_with_normalised_tool_calls(setup, scoped,
     assert claude.api_keys == ["sk-ant-test-4444"]
     call = ModelCall.objects.get(key="c1")
     assert (call.provider, call.model, call.output_tokens) == ("anthropic", "claude-sonnet", 7)
+
+
+def test_a_failed_key_is_closed_and_says_so_without_sending(
+    setup, scoped, primary, fallback, clock
+):
+    from agents.services.model_calls import ModelCallClosed
+
+    primary.script_chat([], default=primary.unauthorized())
+    fallback.script_chat([], default=fallback.unauthorized())
+    with pytest.raises(FallbackSummaryError):
+        model_call_run(request=REQUEST, key="c1", clock=clock, sleep=clock.sleep)
+    sent = len(primary.chat_requests) + len(fallback.chat_requests)
+    with pytest.raises(ModelCallClosed, match="'c1' failed"):
+        model_call_run(request=REQUEST, key="c1", clock=clock, sleep=clock.sleep)
+    assert len(primary.chat_requests) + len(fallback.chat_requests) == sent
+
+
+def test_a_second_worker_on_the_same_attempt_stops_before_sending(setup, scoped):
+    from agents.services.failover_store import ConcurrentWalk, RowLedger
+    from orion.core.rows import row_insert
+    from orion.reliability import AttemptRecord
+
+    call = ModelCall(tenant_id=scoped.pk, key="c1", chain=setup.chain)
+    row_insert(call)
+    record = AttemptRecord(
+        seq=1,
+        candidate_index=0,
+        provider="zhipu",
+        model="glm-4.7",
+        profile_id=str(setup.k1.pk),
+        try_no=1,
+        status="started",
+        started_at=time.time(),
+    )
+    RowLedger(call, fresh=True).begin("c1", record)  # the first worker
+    with pytest.raises(ConcurrentWalk, match="begun by another worker"):
+        RowLedger(call, fresh=True).begin("c1", record)  # the redelivered one
+    assert FailoverAttempt.objects.filter(call=call).count() == 1

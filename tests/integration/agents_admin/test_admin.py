@@ -690,3 +690,23 @@ def test_changelists_do_not_query_per_row(staff, cast, model):
     few = _queries(staff, f"{A}/{model}/")
     _populate(cast, 18, offset=2)
     assert _queries(staff, f"{A}/{model}/") == few
+
+
+def test_staff_who_belong_to_a_tenant_edit_another_tenants_agent(staff, cast, world):
+    """The admin runs outside the staff user's own tenant scope (no CrossTenantWrite)."""
+    from tenants.models import Membership
+
+    ops = Agent.objects.unscoped().get(pk=world["agent"].pk)
+    staff_user = Membership.objects.create(
+        tenant=cast.other_tenant,
+        user=make_user("ops2@orion.test", is_staff=True, is_superuser=True),
+    ).user
+    client = Client()
+    client.force_login(staff_user)
+    data = _agent_data(cast.tenant, name="Ada Renamed")
+    response = client.post(f"{A}/agent/{ops.pk}/change/", data)
+    assert response.status_code == 302, _text(response)[:3000]
+    assert Agent.objects.unscoped().get(pk=ops.pk).name == "Ada Renamed"
+    response = client.post(f"{A}/agent/add/", _agent_data(cast.tenant, name="Eve"))
+    assert response.status_code == 302
+    assert Agent.objects.unscoped().get(name="Eve").tenant_id == cast.tenant.pk

@@ -57,3 +57,30 @@ def test_a_value_no_key_opens_raises_a_clear_error(profile):
         loaded = AuthProfile.objects.get(pk=profile.pk)  # loading never fails
         with pytest.raises(SecretUndecryptable, match="enter it again"):
             loaded.secret.reveal()
+
+
+def test_dumpdata_and_loaddata_keep_the_key_and_never_write_it_in_clear(profile, tmp_path):
+    fixture = tmp_path / "profiles.json"
+    call_command("dumpdata", "agents.authprofile", output=str(fixture))
+    text = fixture.read_text()
+    assert KEY not in text and "fernet:" in text
+    AuthProfile.objects.all().delete()
+    call_command("loaddata", str(fixture), verbosity=0)
+    assert AuthProfile.objects.get(label="main").secret.reveal() == KEY
+
+
+def test_a_malformed_key_stops_the_settings_at_start():
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "DEBUG": "1", "ORION_SECRET_KEYS": "not-a-fernet-key"}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    done = subprocess.run(
+        [sys.executable, "-c", "import django; from django.conf import settings; settings.DEBUG"],
+        env={**env, "DJANGO_SETTINGS_MODULE": "orion.settings"},
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode != 0
+    assert "ORION_SECRET_KEYS: key 1 is not a Fernet key" in done.stderr

@@ -94,3 +94,15 @@ def test_overriding_get_queryset_is_refused_at_class_creation():
         class Sneaky(TenantAPIView):
             def get_queryset(self) -> QuerySet:
                 return Membership.objects.all()
+
+
+def test_a_viewer_of_another_tenant_gets_404_not_403(cast):
+    from tests.conftest import make_user
+
+    stranger = make_user("viewer@globex.test")
+    Membership.objects.create(tenant=cast.other_tenant, user=stranger, role=Role.VIEWER)
+    client = APIClient()
+    client.force_authenticate(stranger)
+    member = _membership(cast, "member")
+    assert client.patch(f"/api/v1/team/{member.pk}/", {"role": "viewer"}).status_code == 404
+    assert client.delete(f"/api/v1/team/{member.pk}/").status_code == 404
