@@ -13,6 +13,8 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
 
+from django.db import transaction
+
 from agents.models import FailoverAttempt, ModelCall, ProfileCooldown
 from orion.core.rows import row_insert, rows_update
 from orion.reliability.cooldown import CooldownState
@@ -152,16 +154,43 @@ class RowCooldownStore:
         return self.states.get((profile_id, scope), CooldownState())
 
     def put(self, profile_id: str, scope: str, state: CooldownState) -> None:
+        """Write a changed state. Another worker may have cooled the same key meanwhile:
+        under the row lock the stronger of the two wins (later windows, higher counts),
+        so a stale view never shortens a cooldown; a reset after a success is written as is."""
         if self.states.get((profile_id, scope), CooldownState()) == state:
             return
-        self.states[(profile_id, scope)] = state
-        values = asdict(state)
-        defaults = {
-            "error_count": values["error_count"],
-            "disable_count": values["disable_count"],
-            "reason": values["reason"][:32],
-            **{name: _dt(values[name]) for name in _STATE_TIMES},
-        }
-        ProfileCooldown.objects.update_or_create(
-            profile_id=int(profile_id), scope=scope, defaults=defaults
-        )
+        with transaction.atomic():
+            current = (
+                ProfileCooldown.objects.select_for_update()
+                .filter(profile_id=int(profile_id), scope=scope)
+                .values_list(*self._COLUMNS[2:])
+                .first()
+            )
+            if current is not None and state != CooldownState():
+                state = _stronger(self._state(*current), state)
+            self.states[(profile_id, scope)] = state
+            values = asdict(state)
+            defaults = {
+                "error_count": values["error_count"],
+                "disable_count": values["disable_count"],
+                "reason": values["reason"][:32],
+                **{name: _dt(values[name]) for name in _STATE_TIMES},
+            }
+            ProfileCooldown.objects.update_or_create(
+                profile_id=int(profile_id), scope=scope, defaults=defaults
+            )
+
+
+def _later(a: float | None, b: float | None) -> float | None:
+    return b if a is None else a if b is None else max(a, b)
+
+
+def _stronger(current: CooldownState, new: CooldownState) -> CooldownState:
+    until_new = _later(new.cooldown_until, new.disabled_until) or 0.0
+    until_current = _later(current.cooldown_until, current.disabled_until) or 0.0
+    return CooldownState(
+        error_count=max(current.error_count, new.error_count),
+        disable_count=max(current.disable_count, new.disable_count),
+        reason=new.reason if until_new >= until_current else current.reason,
+        **{name: _later(getattr(current, name), getattr(new, name)) for name in _STATE_TIMES},
+    )
