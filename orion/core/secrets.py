@@ -14,7 +14,6 @@ from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
 from django.db import models
 
 MASK = "••••••••"
@@ -26,14 +25,8 @@ class SecretUndecryptable(Exception):
 
 @cache
 def _fernet(keys: tuple[str, ...]) -> MultiFernet:
-    try:
-        return MultiFernet([Fernet(k.encode()) for k in keys])
-    except (ValueError, TypeError) as exc:
-        raise ImproperlyConfigured(
-            "ORION_SECRET_KEYS must be comma-separated Fernet keys "
-            "(generate one with: python -c 'from cryptography.fernet import Fernet; "
-            "print(Fernet.generate_key().decode())')"
-        ) from exc
+    # The keys were validated when the settings loaded (orion/settings.py).
+    return MultiFernet([Fernet(k.encode()) for k in keys])
 
 
 def fernet() -> MultiFernet:
