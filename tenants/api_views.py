@@ -61,6 +61,11 @@ class TeamMemberView(mixins.RetrieveModelMixin, TenantAPIView):
         )
         return Response(MembershipSerializer(target).data)
 
+    def check_object_permissions(self, request: Request, obj: Membership) -> None:
+        leaving = request.method == "DELETE" and obj.pk == self.membership.pk
+        if not leaving:  # anyone may leave; the service keeps the last owner
+            super().check_object_permissions(request, obj)
+
     def delete(self, request: Request, pk: int) -> Response:
         membership_remove(actor_membership=self.membership, target=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)

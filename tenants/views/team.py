@@ -131,17 +131,16 @@ def change_role(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @tenant_required
 def remove_member(request: HttpRequest, pk: int) -> HttpResponse:
+    """Owners and admins remove others; anyone may leave (the service decides)."""
     target = _target_membership(request, pk)
-    if not request.membership.can_manage_team:
-        return _render_team(request, status=403, error=NOT_A_MANAGER)
-    email = target.user.email
+    email, leaving = target.user.email, target.pk == request.membership.pk
     failed = _attempt(
         request, lambda: membership_remove(actor_membership=request.membership, target=target)
     )
     if failed:
         return failed
     messages.success(request, f"{email} was removed from the team.")
-    if target.pk == request.membership.pk:
+    if leaving:
         return redirect("portal:dashboard")
     return redirect("portal:team")
 

@@ -62,11 +62,20 @@ def test_change_role(client_as, cast, membership_of, role):
 
 @pytest.mark.parametrize("role", [*ROLES, "outsider"])
 def test_remove_member(client_as, cast, membership_of, role):
-    target = membership_of("viewer")
+    target = membership_of("member" if role == "viewer" else "viewer")  # someone else
     response = client_as(role).post(f"/team/{target.pk}/remove/")
     assert response.status_code == MANAGE[role]
     assert Membership.objects.filter(pk=target.pk).exists() == (MANAGE[role] != 302)
     assert audit_count(cast.tenant, "membership.removed") == (MANAGE[role] == 302)
+
+
+@pytest.mark.parametrize("role", ["admin", "member", "viewer"])
+def test_anyone_may_leave_the_team(client_as, cast, membership_of, role):
+    mine = membership_of(role)
+    response = client_as(role).post(f"/team/{mine.pk}/remove/")
+    assert response.status_code == 302 and response["Location"] == "/"
+    assert not Membership.objects.filter(pk=mine.pk).exists()
+    assert audit_count(cast.tenant, "membership.removed") == 1
 
 
 @pytest.mark.parametrize("role", [*ROLES, "outsider"])

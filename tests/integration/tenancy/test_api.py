@@ -106,3 +106,18 @@ def test_a_viewer_of_another_tenant_gets_404_not_403(cast):
     member = _membership(cast, "member")
     assert client.patch(f"/api/v1/team/{member.pk}/", {"role": "viewer"}).status_code == 404
     assert client.delete(f"/api/v1/team/{member.pk}/").status_code == 404
+
+
+@pytest.mark.parametrize("role", ["member", "viewer", "admin"])
+def test_anyone_may_leave_the_team(api_as, cast, role):
+    mine = _membership(cast, role)
+    assert api_as(role).delete(f"/api/v1/team/{mine.pk}/").status_code == 204
+    assert not Membership.objects.filter(pk=mine.pk).exists()
+    with tenant_scope(cast.tenant):
+        assert AuditEvent.objects.filter(verb="membership.removed").count() == 1
+
+
+def test_a_member_still_cannot_remove_someone_else(api_as, cast):
+    other = _membership(cast, "viewer")
+    assert api_as("member").delete(f"/api/v1/team/{other.pk}/").status_code == 403
+    assert Membership.objects.filter(pk=other.pk).exists()
