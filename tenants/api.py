@@ -59,8 +59,12 @@ class TenantAPIView(generics.GenericAPIView):
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         self.membership = None
-        if request.user and request.user.is_authenticated:
-            self.membership, _ = choose_membership(request._request, request.user)
+        django_request = request._request
+        if getattr(django_request, "user", None) == request.user:
+            # The session user: TenantScopeMiddleware already chose the membership.
+            self.membership = django_request.membership
+        elif request.user and request.user.is_authenticated:
+            self.membership, _ = choose_membership(django_request, request.user)
         self.tenant = self.membership.tenant if self.membership else None
         self._scope_token = enter_scope(self.tenant.pk if self.tenant else None)
         super().initial(request, *args, **kwargs)

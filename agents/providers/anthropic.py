@@ -56,18 +56,15 @@ class AnthropicClient:
 
     def chat(self, request: ChatRequest, *, model: str, api_key: str) -> ChatResult:
         headers = {
-            "Content-Type": "application/json",
-            "Accept": "application/json",
             "x-api-key": api_key,
             "anthropic-version": self.anthropic_version,
             **self.extra_headers,
         }
-        response = http.send(
-            http.get_client(self.base_url),
-            "POST",
+        response = http.post_json(
+            self.base_url,
             self.url,
             headers=headers,
-            json=self.payload(request, model=model),
+            payload=self.payload(request, model=model),
             timeout=self.timeout,
             total_timeout=self.total_timeout,
         )

@@ -186,3 +186,24 @@ def send(
         )
     finally:
         response.close()
+
+
+def post_json(
+    base_url: str,
+    url: str,
+    *,
+    headers: Mapping[str, str],
+    payload: Any,
+    timeout: httpx.Timeout | float | None,
+    total_timeout: float | None,
+) -> RawResponse:
+    """POST `payload` as JSON on the pooled client of `base_url` (what every provider does)."""
+    return send(
+        get_client(base_url),
+        "POST",
+        url,
+        headers={"Content-Type": "application/json", "Accept": "application/json", **headers},
+        json=payload,
+        timeout=timeout,
+        total_timeout=total_timeout,
+    )

@@ -46,16 +46,12 @@ class OpenAICompatClient:
         return f"OpenAICompatClient({self.base_url!r})"
 
     def chat(self, request: ChatRequest, *, model: str, api_key: str) -> ChatResult:
-        headers = {"Content-Type": "application/json", "Accept": "application/json"}
-        if api_key:  # Ollama needs none
-            headers["Authorization"] = f"Bearer {api_key}"
-        headers.update(self.extra_headers)
-        response = http.send(
-            http.get_client(self.base_url),
-            "POST",
+        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}  # Ollama: none
+        response = http.post_json(
+            self.base_url,
             self.url,
-            headers=headers,
-            json=self.payload(request, model=model),
+            headers={**headers, **self.extra_headers},
+            payload=self.payload(request, model=model),
             timeout=self.timeout,
             total_timeout=self.total_timeout,
         )

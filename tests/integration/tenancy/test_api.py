@@ -121,3 +121,11 @@ def test_a_member_still_cannot_remove_someone_else(api_as, cast):
     other = _membership(cast, "viewer")
     assert api_as("member").delete(f"/api/v1/team/{other.pk}/").status_code == 403
     assert Membership.objects.filter(pk=other.pk).exists()
+
+
+def test_a_session_request_chooses_the_membership_once(client_as, django_assert_num_queries):
+    client = client_as("member")
+    client.get("/api/v1/tenant/")  # warm the session
+    # session, user, memberships (middleware); the tenant answer needs no query of its own
+    with django_assert_num_queries(3):
+        assert client.get("/api/v1/tenant/").json()["name"] == "Acme Plumbing"

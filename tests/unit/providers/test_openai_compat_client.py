@@ -15,17 +15,10 @@ from agents.providers.base import (
     ProviderClient,
     ProviderResponseError,
     ToolCall,
-    ToolSpec,
 )
 from agents.providers.openai_compat import OpenAICompatClient
 from orion.core.fakes import FakeOpenAI, FakeServer, Reply
-
-WEATHER = ToolSpec(
-    name="get_weather",
-    description="Weather for a city",
-    parameters={"type": "object", "properties": {"city": {"type": "string"}}},
-)
-HELLO = ChatRequest(messages=[ChatMessage(role="user", content="hi")])
+from tests.unit.providers.samples import HELLO, WEATHER
 
 
 @pytest.fixture
