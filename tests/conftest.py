@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from orion.core import netguard
+from orion.core import loopback_guard
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
@@ -27,9 +27,9 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
 
 @pytest.fixture(autouse=True, scope="session")
 def _loopback_only() -> Iterator[None]:
-    netguard.install()
+    loopback_guard.install()
     yield
-    netguard.uninstall()
+    loopback_guard.uninstall()
 
 
 @pytest.fixture(autouse=True)
@@ -37,10 +37,12 @@ def _fresh_model_config_cache() -> Iterator[None]:
     """Each test's rows are rolled back (and SQLite reuses ids): drop the per-process
     model-chain cache so no test sees another's configuration."""
     from agents.selectors import chain_cache_clear
+    from orion.core.rows import independent_close
 
     chain_cache_clear()
     yield
     chain_cache_clear()
+    independent_close()  # the model-call ledger's own connection: never left open
 
 
 @pytest.fixture

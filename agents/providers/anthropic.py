@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 
-from agents.providers import http
+from agents.providers import transport
 from agents.providers.base import (
     ChatMessage,
     ChatRequest,
@@ -41,7 +41,7 @@ class AnthropicClient:
         *,
         anthropic_version: str = "2023-06-01",
         timeout: httpx.Timeout | float | None = None,
-        total_timeout: float | None = http.DEFAULT_TOTAL_TIMEOUT,
+        total_timeout: float | None = transport.DEFAULT_TOTAL_TIMEOUT,
         extra_headers: Mapping[str, str] | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
@@ -60,7 +60,7 @@ class AnthropicClient:
             "anthropic-version": self.anthropic_version,
             **self.extra_headers,
         }
-        response = http.post_json(
+        response = transport.post_json(
             self.base_url,
             self.url,
             headers=headers,
@@ -135,7 +135,7 @@ def _message(message: ChatMessage) -> dict[str, Any]:
     return {"role": message.role, "content": message.content or ""}
 
 
-def parse_response(response: http.RawResponse, *, requested_model: str) -> ChatResult:
+def parse_response(response: transport.RawResponse, *, requested_model: str) -> ChatResult:
     fail = response.error
     data = response.json_body()
     try:

@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 
-from agents.providers import http
+from agents.providers import transport
 from agents.providers.base import (
     ChatMessage,
     ChatRequest,
@@ -30,7 +30,7 @@ class OpenAICompatClient:
         base_url: str,
         *,
         timeout: httpx.Timeout | float | None = None,
-        total_timeout: float | None = http.DEFAULT_TOTAL_TIMEOUT,
+        total_timeout: float | None = transport.DEFAULT_TOTAL_TIMEOUT,
         extra_headers: Mapping[str, str] | None = None,
         max_tokens_field: str = "max_tokens",
     ) -> None:
@@ -47,7 +47,7 @@ class OpenAICompatClient:
 
     def chat(self, request: ChatRequest, *, model: str, api_key: str) -> ChatResult:
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}  # Ollama: none
-        response = http.post_json(
+        response = transport.post_json(
             self.base_url,
             self.url,
             headers={**headers, **self.extra_headers},
@@ -104,7 +104,7 @@ def _message(message: ChatMessage) -> dict[str, Any]:
     return out
 
 
-def parse_response(response: http.RawResponse, *, requested_model: str) -> ChatResult:
+def parse_response(response: transport.RawResponse, *, requested_model: str) -> ChatResult:
     fail = response.error
     data = response.json_body()
     try:

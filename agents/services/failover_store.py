@@ -1,23 +1,34 @@
 """The reliability stack's persistence protocols, implemented with rows.
 
-`RowLedger` writes a FailoverAttempt row before each request (committed before the request
-goes out; relaxed commits, see orion.core.rows) and completes it after; a success is
-completed together with the call row (`complete`), in one statement on PostgreSQL.
-`RowCooldownStore` loads the cooldown rows of every profile a walk may touch in one query
-and writes only what changes."""
+Both write on `orion.core.rows.independent_alias()`: on PostgreSQL a connection of their
+own, so what they write commits at once whatever transaction the caller holds on
+"default" (a heartbeat may run inside `atomic()`), and other workers see it.
+
+`RowLedger` commits a FailoverAttempt row durably (synchronous commit) before each
+request leaves, and completes it after the answer with a relaxed commit (see
+orion.core.rows): losing an outcome to a database crash only makes the resumed walk see
+an interrupted attempt and try that step once more. A success is completed together
+with the call row (`complete`), in one statement on PostgreSQL.
+`RowCooldownStore`: see its docstring."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import UTC, datetime
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Q
 
 from agents.models import FailoverAttempt, ModelCall, ProfileCooldown
-from orion.core.rows import row_insert, rows_update
-from orion.reliability.cooldown import CooldownState
+from orion.core.rows import independent_alias, row_insert, rows_update
+from orion.reliability.cooldown import (
+    DEFAULT_SCHEDULE,
+    CooldownSchedule,
+    CooldownState,
+    record_failure,
+)
 from orion.reliability.errors import ErrorClass
 from orion.reliability.ledger import AttemptRecord
 
@@ -41,9 +52,15 @@ class RowLedger:
     """Ledger over FailoverAttempt rows of one ModelCall."""
 
     def __init__(
-        self, call: ModelCall, profile_pks: dict[str, int] | None = None, *, fresh: bool = False
+        self,
+        call: ModelCall,
+        profile_pks: dict[str, int] | None = None,
+        *,
+        fresh: bool = False,
+        using: str | None = None,
     ) -> None:
         """`fresh`: the call row was just created, so there is nothing to load."""
+        self.using = using or independent_alias()
         self.call = call
         self.profile_pks = profile_pks or {}
         self.fresh = fresh
@@ -52,7 +69,12 @@ class RowLedger:
     def load(self, call_id: str) -> list[AttemptRecord]:
         if self.fresh:
             return []
-        rows = FailoverAttempt.objects.unscoped().filter(call=self.call).order_by("seq")
+        rows = (
+            FailoverAttempt.objects.unscoped()
+            .using(self.using)
+            .filter(call=self.call)
+            .order_by("seq")
+        )
         return [
             AttemptRecord(
                 seq=r.seq,
@@ -90,7 +112,8 @@ class RowLedger:
                 started_at=_dt(record.started_at),
             ),
             conflict=("tenant", "call", "seq"),
-            relaxed=True,
+            relaxed=False,  # durable: the promise is "persisted before the request leaves"
+            using=self.using,
         )
         if inserted is None:
             raise ConcurrentWalk(
@@ -117,7 +140,7 @@ class RowLedger:
             self.succeeded = record
             return
         where = {"call": self.call.pk, "seq": record.seq}
-        rows_update((FailoverAttempt, where, self._outcome(record)), relaxed=True)
+        rows_update((FailoverAttempt, where, self._outcome(record)), relaxed=True, using=self.using)
 
     def complete(self, call_values: dict[str, Any]) -> None:
         """Write the successful attempt and the call's final values together."""
@@ -125,72 +148,117 @@ class RowLedger:
         if self.succeeded is not None:
             where = {"call": self.call.pk, "seq": self.succeeded.seq}
             updates.insert(0, (FailoverAttempt, where, self._outcome(self.succeeded)))
-        rows_update(*updates, relaxed=True)
+        rows_update(*updates, relaxed=True, using=self.using)
 
 
 class RowCooldownStore:
-    """CooldownStore over ProfileCooldown rows, preloaded for the given profiles."""
+    """CooldownStore over ProfileCooldown rows on the independent connection.
 
-    _COLUMNS = ("profile_id", "scope", "error_count", "disable_count", "reason", *_STATE_TIMES)
+    `get` answers from a snapshot loaded once per walk (one query) and refreshed by this
+    store's own writes; it only steers the choice of a key. Every change is an *event*
+    applied to the row's current state: a failure under the row lock (read-modify-write
+    in one short transaction), a probe claim and a success reset as conditional UPDATEs.
+    So a stale snapshot never extends, shortens or double-claims anything."""
 
-    def __init__(self, profile_ids: Iterable[str]) -> None:
-        rows = ProfileCooldown.objects.filter(
-            profile_id__in=[int(p) for p in profile_ids]
-        ).values_list(*self._COLUMNS)
+    _COLUMNS = (
+        "profile_id",
+        "scope",
+        "error_count",
+        "billing_disable_count",
+        "revoked_disable_count",
+        "reason",
+        *_STATE_TIMES,
+    )
+
+    def __init__(self, profile_ids: Iterable[str], *, using: str | None = None) -> None:
+        self.using = using or independent_alias()
+        rows = (
+            ProfileCooldown.objects.using(self.using)
+            .filter(profile_id__in=[int(p) for p in profile_ids])
+            .values_list(*self._COLUMNS)
+        )
         self.states = {(str(row[0]), row[1]): self._state(*row[2:]) for row in rows}
 
     @staticmethod
     def _state(
-        error_count: int, disable_count: int, reason: str, *times: datetime | None
+        error_count: int,
+        billing_disable_count: int,
+        revoked_disable_count: int,
+        reason: str,
+        *times: datetime | None,
     ) -> CooldownState:
         return CooldownState(
             error_count=error_count,
-            disable_count=disable_count,
+            billing_disable_count=billing_disable_count,
+            revoked_disable_count=revoked_disable_count,
             reason=reason,
             **{name: _ts(value) for name, value in zip(_STATE_TIMES, times, strict=True)},
+        )
+
+    @staticmethod
+    def _values(state: CooldownState) -> dict[str, Any]:
+        values = asdict(state)
+        return {
+            "error_count": values["error_count"],
+            "billing_disable_count": values["billing_disable_count"],
+            "revoked_disable_count": values["revoked_disable_count"],
+            "reason": values["reason"][:32],
+            **{name: _dt(values[name]) for name in _STATE_TIMES},
+        }
+
+    def _rows(self, profile_id: str, scope: str) -> Any:
+        return ProfileCooldown.objects.using(self.using).filter(
+            profile_id=int(profile_id), scope=scope
         )
 
     def get(self, profile_id: str, scope: str) -> CooldownState:
         return self.states.get((profile_id, scope), CooldownState())
 
-    def put(self, profile_id: str, scope: str, state: CooldownState) -> None:
-        """Write a changed state. Another worker may have cooled the same key meanwhile:
-        under the row lock the stronger of the two wins (later windows, higher counts),
-        so a stale view never shortens a cooldown; a reset after a success is written as is."""
-        if self.states.get((profile_id, scope), CooldownState()) == state:
+    def apply_failure(
+        self,
+        profile_id: str,
+        scope: str,
+        error_class: ErrorClass,
+        *,
+        now: float,
+        schedule: CooldownSchedule = DEFAULT_SCHEDULE,
+        retry_after: float | None = None,
+    ) -> CooldownState:
+        with transaction.atomic(using=self.using):
+            row, _ = (
+                ProfileCooldown.objects.using(self.using)
+                .select_for_update()
+                .get_or_create(profile_id=int(profile_id), scope=scope)
+            )
+            current = self._state(*(getattr(row, name) for name in self._COLUMNS[2:]))
+            state = record_failure(
+                current, error_class, now=now, schedule=schedule, retry_after=retry_after
+            )
+            if state != current:
+                self._rows(profile_id, scope).update(**self._values(state))
+        self.states[(profile_id, scope)] = state
+        return state
+
+    def claim_probe(self, profile_id: str, scope: str, *, now: float, interval: float) -> bool:
+        """Compare-and-set: the row is cooling (not disabled) and its last probe is at least
+        `interval` old; the UPDATE's row count says whether this worker won the slot."""
+        at = _dt(now)
+        won = (
+            self._rows(profile_id, scope)
+            .filter(cooldown_until__gt=at)
+            .filter(Q(disabled_until__isnull=True) | Q(disabled_until__lte=at))
+            .filter(Q(last_probe_at__isnull=True) | Q(last_probe_at__lte=_dt(now - interval)))
+            .update(last_probe_at=at)
+        )
+        if won:
+            self.states[(profile_id, scope)] = replace(
+                self.get(profile_id, scope), last_probe_at=now
+            )
+        return bool(won)
+
+    def apply_success(self, profile_id: str, scope: str) -> None:
+        """A success clears the row (only rows this walk saw as not fresh are written)."""
+        if self.get(profile_id, scope) == CooldownState():
             return
-        with transaction.atomic():
-            current = (
-                ProfileCooldown.objects.select_for_update()
-                .filter(profile_id=int(profile_id), scope=scope)
-                .values_list(*self._COLUMNS[2:])
-                .first()
-            )
-            if current is not None and state != CooldownState():
-                state = _stronger(self._state(*current), state)
-            self.states[(profile_id, scope)] = state
-            values = asdict(state)
-            defaults = {
-                "error_count": values["error_count"],
-                "disable_count": values["disable_count"],
-                "reason": values["reason"][:32],
-                **{name: _dt(values[name]) for name in _STATE_TIMES},
-            }
-            ProfileCooldown.objects.update_or_create(
-                profile_id=int(profile_id), scope=scope, defaults=defaults
-            )
-
-
-def _later(a: float | None, b: float | None) -> float | None:
-    return b if a is None else a if b is None else max(a, b)
-
-
-def _stronger(current: CooldownState, new: CooldownState) -> CooldownState:
-    until_new = _later(new.cooldown_until, new.disabled_until) or 0.0
-    until_current = _later(current.cooldown_until, current.disabled_until) or 0.0
-    return CooldownState(
-        error_count=max(current.error_count, new.error_count),
-        disable_count=max(current.disable_count, new.disable_count),
-        reason=new.reason if until_new >= until_current else current.reason,
-        **{name: _later(getattr(current, name), getattr(new, name)) for name in _STATE_TIMES},
-    )
+        self._rows(profile_id, scope).update(**self._values(CooldownState()))
+        self.states[(profile_id, scope)] = CooldownState()

@@ -1,5 +1,9 @@
 """The one way an agent calls a model: the failover walker over the agent's chain, every
-attempt persisted as a FailoverAttempt row before the request goes out."""
+attempt durably committed as a FailoverAttempt row before the request goes out.
+
+The call and attempt rows are written on their own connection (orion.core.rows.
+independent_alias), whatever transaction the caller holds: the tenant, agent and run a
+call points at must therefore be committed before the call starts."""
 
 from __future__ import annotations
 
@@ -9,14 +13,15 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 
 import httpx
+from django.db import IntegrityError
 from django.utils import timezone
 
-from agents.models import Agent, ModelCall, ModelCallStatus, ModelChain, Run
+from agents.models import Agent, ModelCall, ModelCallStatus, ModelChain, Provider, Run
 from agents.providers.base import ChatRequest, ChatResult, ProviderResponseError, ToolCall, Usage
 from agents.providers.registry import client_for
 from agents.selectors import LoadedChain, chain_load_cached
 from agents.services.failover_store import RowCooldownStore, RowLedger
-from orion.core.rows import row_insert
+from orion.core.rows import independent_alias, independent_refresh, row_insert
 from orion.core.secrets import SecretUndecryptable
 from orion.reliability import (
     AttemptFailed,
@@ -26,7 +31,10 @@ from orion.reliability import (
     FailoverWalker,
     FallbackSummaryError,
     Profile,
+    RetryPolicy,
+    attempt_time_left,
     classify_response,
+    policy_for,
 )
 from tenants.scope import require_tenant_id
 
@@ -47,8 +55,24 @@ def _stored_result(data: dict) -> ChatResult:
     )
 
 
+def provider_policy(provider: Provider) -> RetryPolicy:
+    """The model retry policy with the provider's overrides (validated by the admin)."""
+    return RetryPolicy.from_mapping(
+        {
+            "attempts": provider.retry_attempts,
+            "floor_s": provider.retry_floor_s,
+            "cap_s": provider.retry_cap_s,
+        },
+        base=policy_for("model"),
+    )
+
+
 def _sender(
-    loaded: LoadedChain, request: ChatRequest
+    loaded: LoadedChain,
+    request: ChatRequest,
+    *,
+    deadline: float | None,
+    clock: Callable[[], float],
 ) -> Callable[[Candidate, Profile], ChatResult]:
     def send(candidate: Candidate, profile: Profile) -> ChatResult:
         provider = loaded.providers[candidate.provider]
@@ -56,10 +80,12 @@ def _sender(
             api_key = loaded.auth[profile.id].secret.reveal()
         except SecretUndecryptable as exc:
             raise AttemptFailed(Classified.of(ErrorClass.AUTH_PERMANENT, message=str(exc))) from exc
+        total = attempt_time_left(deadline, now=clock(), cap=provider.attempt_timeout_s)
         client = client_for(
             provider.kind,
             provider.base_url,
-            timeout=httpx.Timeout(provider.read_timeout_s, connect=provider.connect_timeout_s),
+            timeout=httpx.Timeout(total, connect=min(provider.connect_timeout_s, total)),
+            total_timeout=total,
         )
         try:
             return client.chat(request, model=candidate.model, api_key=api_key)
@@ -72,13 +98,21 @@ def _sender(
 
 
 def _open_call(
-    *, key: str, chain: ModelChain, agent: Agent | None, run: Run | None
+    *, key: str, chain: ModelChain, agent: Agent | None, run: Run | None, using: str
 ) -> tuple[ModelCall, bool]:
     """The call row for `key`, and whether it was just created (then it has no attempts)."""
     call = ModelCall(tenant_id=require_tenant_id(), key=key, chain=chain, agent=agent, run=run)
-    if row_insert(call, conflict=("tenant", "key"), relaxed=True) is not None:
+    try:
+        inserted = row_insert(call, conflict=("tenant", "key"), relaxed=True, using=using)
+    except IntegrityError as exc:
+        raise IntegrityError(
+            f"model call {key!r}: its tenant, agent, run or chain is not visible to the "
+            "ledger's own connection; commit them before calling a model "
+            f"(model calls write on a separate connection). Database said: {exc}"
+        ) from exc
+    if inserted is not None:
         return call, True
-    return ModelCall.objects.get(key=key), False
+    return ModelCall.objects.using(using).get(key=key), False
 
 
 def model_call_run(
@@ -88,35 +122,46 @@ def model_call_run(
     agent: Agent | None = None,
     run: Run | None = None,
     chain: ModelChain | None = None,
+    deadline: float | None = None,
     clock: Callable[[], float] = time.time,
     sleep: Callable[[float], None] = time.sleep,
 ) -> ChatResult:
     """Answer `request` through the chain; `key` makes the call idempotent and resumable.
 
-    Raises FallbackSummaryError (every attempt, soonest cooldown expiry) when nothing
-    answered, ChainConfigError when the chain cannot be used as configured.
+    `deadline` (epoch seconds, e.g. `time.time() + soft_time_limit - margin`): no attempt
+    or wait runs past it; each attempt's timeout is clipped to the time left.
+    Raises FallbackSummaryError (every attempt, soonest cooldown expiry; `.deadline` when
+    time ran out) when nothing answered, ChainConfigError when the chain cannot be used
+    as configured, ModelCallClosed when `key` already failed for good.
     """
     loaded = chain_load_cached(agent=agent, chain=chain)
-    call, fresh = _open_call(key=key, chain=loaded.chain, agent=agent, run=run)
+    independent_refresh()
+    using = independent_alias()
+    call, fresh = _open_call(key=key, chain=loaded.chain, agent=agent, run=run, using=using)
     if call.status == ModelCallStatus.SUCCEEDED and call.result is not None:
         return _stored_result(call.result)
     if call.status == ModelCallStatus.FAILED:
         raise ModelCallClosed(f"model call {key!r} failed: {call.error[:300]}")
     if not fresh and call.chain_id not in (None, loaded.chain.pk):
         loaded = chain_load_cached(chain=call.chain)  # resume on the chain it started on
-    ledger = RowLedger(call, {pk: row.pk for pk, row in loaded.auth.items()}, fresh=fresh)
+    ledger = RowLedger(
+        call, {pk: row.pk for pk, row in loaded.auth.items()}, fresh=fresh, using=using
+    )
     walker = FailoverWalker(
         loaded.candidates,
         loaded.profiles_of,
         ledger,
-        RowCooldownStore(loaded.auth),
+        RowCooldownStore(loaded.auth, using=using),
+        provider_policies={name: provider_policy(p) for name, p in loaded.providers.items()},
         clock=clock,
         sleep=sleep,
     )
     try:
-        walked = walker.walk(key, _sender(loaded, request))
+        walked = walker.walk(
+            key, _sender(loaded, request, deadline=deadline, clock=clock), deadline=deadline
+        )
     except FallbackSummaryError as exc:
-        ModelCall.objects.filter(pk=call.pk).update(
+        ModelCall.objects.using(using).filter(pk=call.pk).update(
             status=ModelCallStatus.FAILED,
             error=str(exc),
             soonest_expiry=(

@@ -17,17 +17,61 @@ per write here; never use it for money or messages.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 from functools import cache
 from typing import Any
 
-from django.db import connections, models, router, transaction
+from django.db import DEFAULT_DB_ALIAS, connections, models, router, transaction
+from django.db.utils import load_backend
 
 RELAXED_PREFIX = "SET LOCAL synchronous_commit TO off; "
+INDEPENDENT_ALIAS = "independent"
+_inherited: list[Any] = []  # wrappers a forked child inherited: never closed nor collected
 
 
-def _connection(model: type[models.Model]) -> Any:
-    return connections[router.db_for_write(model)]
+def independent_alias() -> str:
+    """A database alias whose writes commit on their own, whatever transaction the caller
+    holds on "default": on PostgreSQL a second connection of this thread to the same
+    database (autocommit), registered thread-locally under INDEPENDENT_ALIAS.
+
+    SQLite (embedded, single writer) gets "default": a second writer would wait for the
+    caller's transaction, so there rows commit with the caller (documented limitation).
+    A forked child never reuses its parent's socket: it opens its own, and keeps the
+    inherited wrapper referenced so that finalising it cannot end the parent's session.
+    """
+    default = connections[DEFAULT_DB_ALIAS]
+    if default.vendor != "postgresql":
+        return DEFAULT_DB_ALIAS
+    wrapper = getattr(connections._connections, INDEPENDENT_ALIAS, None)
+    if wrapper is not None and wrapper._orion_pid != os.getpid():
+        _inherited.append(wrapper)
+        wrapper = None
+    if wrapper is None:
+        backend = load_backend(default.settings_dict["ENGINE"])
+        wrapper = backend.DatabaseWrapper(default.settings_dict, INDEPENDENT_ALIAS)
+        wrapper._orion_pid = os.getpid()
+        setattr(connections._connections, INDEPENDENT_ALIAS, wrapper)
+    return INDEPENDENT_ALIAS
+
+
+def independent_refresh() -> None:
+    """Drop the independent connection if it errored or outlived CONN_MAX_AGE (call it at
+    the start of a unit of work, like Django does for "default" per request)."""
+    wrapper = getattr(connections._connections, INDEPENDENT_ALIAS, None)
+    if wrapper is not None and wrapper._orion_pid == os.getpid():
+        wrapper.close_if_unusable_or_obsolete()
+
+
+def independent_close() -> None:
+    """Close this thread's independent connection (tests: before the test database goes)."""
+    wrapper = getattr(connections._connections, INDEPENDENT_ALIAS, None)
+    if wrapper is not None and wrapper._orion_pid == os.getpid():
+        wrapper.close()
+
+
+def _connection(model: type[models.Model], using: str | None = None) -> Any:
+    return connections[using or router.db_for_write(model)]
 
 
 def _execute(conn: Any, sql: str, params: list, *, relaxed: bool, fetch: bool = False) -> Any:
@@ -58,12 +102,16 @@ def _insert_sql(model: type[models.Model], vendor: str, conflict: tuple[str, ...
 
 
 def row_insert(
-    obj: models.Model, *, conflict: Sequence[str] = (), relaxed: bool = False
+    obj: models.Model,
+    *,
+    conflict: Sequence[str] = (),
+    relaxed: bool = False,
+    using: str | None = None,
 ) -> int | None:
     """INSERT `obj` in one statement and set its pk. With `conflict` (field names of a
     unique constraint) an existing row wins: nothing is written and None is returned."""
     model = type(obj)
-    conn = _connection(model)
+    conn = _connection(model, using)
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
     params = [f.get_db_prep_save(f.pre_save(obj, True), conn) for f in fields]
     sql = _insert_sql(model, conn.vendor, tuple(conflict))
@@ -98,10 +146,11 @@ def _update(
 def rows_update(
     *updates: tuple[type[models.Model], Mapping[str, Any], Mapping[str, Any]],
     relaxed: bool = False,
+    using: str | None = None,
 ) -> None:
     """Apply `(model, where, values)` updates together: one statement on PostgreSQL (data-
     modifying CTEs), one transaction elsewhere."""
-    conn = _connection(updates[0][0])
+    conn = _connection(updates[0][0], using)
     parts = [_update(model, where, values, conn) for model, where, values in updates]
     if conn.vendor == "postgresql" and len(parts) > 1:
         ctes = ", ".join(f"u{i} AS ({sql} RETURNING 1)" for i, (sql, _) in enumerate(parts[:-1]))

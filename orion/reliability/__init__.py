@@ -27,7 +27,13 @@ from orion.reliability.errors import (
     Classified,
     ErrorClass,
 )
-from orion.reliability.failover import FailoverWalker, WalkResult
+from orion.reliability.failover import (
+    DEADLINE_RESERVE_S,
+    MIN_ATTEMPT_S,
+    FailoverWalker,
+    WalkResult,
+    attempt_time_left,
+)
 from orion.reliability.ledger import (
     AttemptRecord,
     AttemptStatus,
@@ -43,7 +49,9 @@ from orion.reliability.summary import FallbackSummaryError
 
 __all__ = [
     "ACTION",
+    "DEADLINE_RESERVE_S",
     "DEFAULT_SCHEDULE",
+    "MIN_ATTEMPT_S",
     "NON_JSON_MESSAGE",
     "POLICIES",
     "PROVIDER_LEVEL",
@@ -66,6 +74,7 @@ __all__ = [
     "RetryPolicy",
     "StepKey",
     "WalkResult",
+    "attempt_time_left",
     "classify_exception",
     "classify_response",
     "expires_at",

@@ -62,7 +62,8 @@ class CooldownState:
     reason: str = ""
     last_failure_at: float | None = None
     last_probe_at: float | None = None
-    disable_count: int = 0
+    billing_disable_count: int = 0  # billing disables in a row: 5 h doubling to 24 h
+    revoked_disable_count: int = 0  # revoked-key disables in a row: 10 min doubling to 60 min
 
 
 def record_failure(
@@ -71,40 +72,57 @@ def record_failure(
     *,
     now: float,
     schedule: CooldownSchedule = DEFAULT_SCHEDULE,
+    retry_after: float | None = None,
 ) -> CooldownState:
-    """The state after a failure of `error_class` at `now`.
+    """The state after a failure of `error_class` at `now`: apply this *event* to the
+    row's current state (under its lock), never to a snapshot read earlier.
 
     Request-level classes (context_overflow, content_policy, format) are not the
-    profile's fault and leave the state unchanged. `disable_count` counts disables of
-    either kind since the last success (or 24 h quiet), and drives both doublings.
+    profile's fault and leave the state unchanged. An active cooldown is never extended.
+    A new cooldown lasts the schedule's step, or the server's `retry_after` when that is
+    longer (up to the last step, the cap). Billing and revoked-key disables double on
+    their own counters. Counters reset after `failure_window_s` without failure, counted
+    from the last failure or the end of a disable, whichever is later (a 24 h disable is
+    not 24 h of quiet: a key that keeps failing stays at the cap until it succeeds).
     """
     if error_class not in COOLING_CLASSES and error_class not in (
         ErrorClass.BILLING,
         ErrorClass.AUTH_PERMANENT,
     ):
         return state
-    if (
-        state.last_failure_at is not None
-        and now - state.last_failure_at >= schedule.failure_window_s
-    ):
-        state = replace(state, error_count=0, disable_count=0)
+    quiet_since = max(
+        (t for t in (state.last_failure_at, state.disabled_until) if t is not None), default=None
+    )
+    if quiet_since is not None and now - quiet_since >= schedule.failure_window_s:
+        state = replace(state, error_count=0, billing_disable_count=0, revoked_disable_count=0)
     state = replace(state, reason=str(error_class), last_failure_at=now, last_probe_at=now)
     if error_class in COOLING_CLASSES:
         count = state.error_count + 1
-        steps = schedule.cooldown_steps_s
         until = state.cooldown_until
         if until is None or until <= now:  # an active cooldown is never extended
-            until = now + steps[min(count, len(steps)) - 1]
+            steps = schedule.cooldown_steps_s
+            window = steps[min(count, len(steps)) - 1]
+            if retry_after is not None and retry_after > window:
+                window = min(retry_after, max(steps))
+            until = now + window
         return replace(state, error_count=count, cooldown_until=until)
     if error_class is ErrorClass.BILLING:
-        base, cap = schedule.billing_disable_s, schedule.billing_disable_cap_s
+        count = state.billing_disable_count + 1
+        window = min(
+            schedule.billing_disable_s * 2 ** min(count - 1, 32), schedule.billing_disable_cap_s
+        )
+        state = replace(state, billing_disable_count=count)
     else:
-        base, cap = schedule.auth_permanent_disable_s, schedule.auth_permanent_disable_cap_s
-    count = state.disable_count + 1
-    until = now + min(base * 2 ** min(count - 1, 32), cap)
+        count = state.revoked_disable_count + 1
+        window = min(
+            schedule.auth_permanent_disable_s * 2 ** min(count - 1, 32),
+            schedule.auth_permanent_disable_cap_s,
+        )
+        state = replace(state, revoked_disable_count=count)
+    until = now + window
     if state.disabled_until is not None and state.disabled_until > until:
         until = state.disabled_until  # never shorten a disable
-    return replace(state, disable_count=count, disabled_until=until)
+    return replace(state, disabled_until=until)
 
 
 def record_success(state: CooldownState, *, now: float) -> CooldownState:

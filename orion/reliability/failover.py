@@ -3,14 +3,20 @@
 For each candidate (in chain order) and each usable profile of its provider (in the order
 `profiles` returns them): persist a "started" record, send, record the outcome, and act on
 its class (see `walk_state.advance`). A walk re-run with the same call_id replays its
-records first and continues with the next untried step; it never repeats a step.
+records first and continues with the next untried step; it never repeats a step, and a
+wait (Retry-After or backoff) still pending on its last record is waited out first.
+
+A walk may have a deadline (epoch seconds, e.g. below its Celery task's soft time limit):
+no attempt or wait starts that cannot end `DEADLINE_RESERVE_S` before it, the sender
+clips each attempt's timeout with `attempt_time_left`, and a walk out of time ends like
+one where everything failed (FallbackSummaryError, `deadline=True`).
 """
 
 from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Generic, Literal, TypeVar
 
@@ -19,7 +25,7 @@ import httpx
 from orion.reliability import cooldown as cd
 from orion.reliability.chain import Candidate, Profile, StepKey
 from orion.reliability.classify import classify_exception
-from orion.reliability.cooldown import DEFAULT_SCHEDULE, CooldownSchedule, CooldownState
+from orion.reliability.cooldown import DEFAULT_SCHEDULE, CooldownSchedule
 from orion.reliability.errors import AttemptFailed, Classified, ErrorClass
 from orion.reliability.ledger import AttemptRecord, CooldownStore, Ledger
 from orion.reliability.redact import safe_message
@@ -27,10 +33,28 @@ from orion.reliability.retry import POLICIES, RetryPolicy
 from orion.reliability.summary import FallbackSummaryError
 from orion.reliability.walk_state import Effects, Outcome, WalkState, advance
 
-__all__ = ["Candidate", "FailoverWalker", "Profile", "StepKey", "WalkResult"]
+__all__ = [
+    "DEADLINE_RESERVE_S",
+    "MIN_ATTEMPT_S",
+    "Candidate",
+    "FailoverWalker",
+    "Profile",
+    "StepKey",
+    "WalkResult",
+    "attempt_time_left",
+]
 
 T = TypeVar("T")
 INTERRUPTED_MESSAGE = "interrupted: the worker stopped before the outcome was recorded"
+DEADLINE_RESERVE_S = 0.25  # kept back from a deadline to record the outcome and report
+MIN_ATTEMPT_S = 0.5  # an attempt that cannot have this long is not started
+
+
+def attempt_time_left(deadline: float | None, *, now: float, cap: float) -> float:
+    """The timeout for one attempt starting at `now`: `cap`, clipped by the deadline."""
+    if deadline is None:
+        return cap
+    return max(min(cap, deadline - DEADLINE_RESERVE_S - now), 0.001)
 
 
 @dataclass(frozen=True)
@@ -54,6 +78,7 @@ class FailoverWalker:
         cooldowns: CooldownStore,
         policy: RetryPolicy = POLICIES["model"],
         *,
+        provider_policies: Mapping[str, RetryPolicy] | None = None,
         schedule: CooldownSchedule = DEFAULT_SCHEDULE,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
@@ -64,13 +89,25 @@ class FailoverWalker:
         self.ledger = ledger
         self.cooldowns = cooldowns
         self.policy = policy
+        self.provider_policies = dict(provider_policies or {})
         self.schedule = schedule
         self.clock = clock
         self.sleep = sleep
         self.rand = rand
 
-    def walk(self, call_id: str, send: Callable[[Candidate, Profile], T]) -> WalkResult[T]:
-        """Run (or resume) the call. Raises FallbackSummaryError when nothing answered.
+    def policy_of(self, candidate_index: int) -> RetryPolicy:
+        provider = self.chain[candidate_index].provider
+        return self.provider_policies.get(provider, self.policy)
+
+    def walk(
+        self,
+        call_id: str,
+        send: Callable[[Candidate, Profile], T],
+        *,
+        deadline: float | None = None,
+    ) -> WalkResult[T]:
+        """Run (or resume) the call. Raises FallbackSummaryError when nothing answered
+        (or the deadline came first).
 
         `send` returns the provider's result or raises AttemptFailed; httpx transport
         errors, HTTPStatusError and OSError are classified here; any other exception is
@@ -86,8 +123,16 @@ class FailoverWalker:
                 None, attempts, self.chain[last.candidate_index], self._profile(last), True
             )
         notes: list[str] = []
+        if state.retry is not None and attempts:
+            pending = self._pending_wait(attempts[-1])
+            if pending > 0:
+                if not self._fits(deadline, pending):
+                    raise self._summary(attempts, state, notes, deadline=True)
+                self.sleep(pending)
         seq = attempts[-1].seq if attempts else 0
         while state.outcome == "open":
+            if not self._fits(deadline, 0.0):
+                raise self._summary(attempts, state, notes, deadline=True)
             choice = self._choose(state, notes)
             if choice is None:
                 break
@@ -100,20 +145,54 @@ class FailoverWalker:
                 step,
                 Outcome(classified),
                 chain=self.chain,
-                policy=self.policy,
+                policy=self.policy_of(step.candidate_index),
                 probe=probe,
                 rand=self.rand,
             )
             candidate = self.chain[step.candidate_index]
-            self._perform(effects, candidate, profile)
+            self._record(effects, candidate, profile)
             if state.outcome == "succeeded":
                 return WalkResult(value, attempts, candidate, profile)
-        raise FallbackSummaryError(
+            if effects.delay is not None:
+                if not self._fits(deadline, effects.delay):
+                    raise self._summary(attempts, state, notes, deadline=True)
+                self.sleep(effects.delay)
+        raise self._summary(attempts, state, notes)
+
+    def _fits(self, deadline: float | None, wait: float) -> bool:
+        """Can we wait `wait` seconds and still give an attempt MIN_ATTEMPT_S in time?"""
+        if deadline is None:
+            return True
+        return self.clock() + wait + MIN_ATTEMPT_S + DEADLINE_RESERVE_S <= deadline
+
+    def _summary(
+        self,
+        attempts: list[AttemptRecord],
+        state: WalkState,
+        notes: list[str],
+        *,
+        deadline: bool = False,
+    ) -> FallbackSummaryError:
+        if deadline:
+            _note(notes, "the walk's deadline came before another attempt could finish")
+        return FallbackSummaryError(
             attempts,
             soonest_expiry=self.soonest_expiry(),
             surfaced=state.outcome == "surfaced",
             notes=notes,
+            deadline=deadline,
         )
+
+    def _pending_wait(self, last: AttemptRecord) -> float:
+        """Seconds still to wait before retrying after `last` (a resumed walk): its
+        Retry-After, or the backoff's lower bound, counted from when it ended."""
+        policy = self.policy_of(last.candidate_index)
+        retry_after = last.retry_after if last.status == "failed" else None
+        delay = policy.delay_for(last.try_no, retry_after=retry_after, rand=lambda: 0.0)
+        if delay is None:
+            return 0.0
+        ended = last.started_at + (last.duration_ms or 0.0) / 1000.0
+        return max(ended + delay - self.clock(), 0.0)
 
     def soonest_expiry(self) -> float | None:
         """Earliest time any (profile, model) of the chain may be tried; None: no profiles."""
@@ -158,7 +237,7 @@ class FailoverWalker:
                 step,
                 _outcome_of(record),
                 chain=self.chain,
-                policy=self.policy,
+                policy=self.policy_of(record.candidate_index),
                 probe=record.probe,
             )
             if state.outcome == "succeeded":
@@ -206,7 +285,8 @@ class FailoverWalker:
         return None
 
     def _claim(self, profile: Profile, model: str) -> Literal["use", "probe"] | None:
-        """Usable in both scopes -> "use"; each unusable scope allows a probe -> "probe"."""
+        """Usable in both scopes -> "use"; each unusable scope's probe slot claimed (compare-
+        and-set in the store, so one worker per slot wins) -> "probe"; else None."""
         now = self.clock()
         interval = self.schedule.probe_interval_s
         states = {scope: self.cooldowns.get(profile.id, scope) for scope in ("", model)}
@@ -217,8 +297,9 @@ class FailoverWalker:
             cd.probe_allowed(st, now=now, probe_interval=interval) for st in blocked.values()
         ):
             return None
-        for scope, st in blocked.items():
-            self.cooldowns.put(profile.id, scope, cd.mark_probe(st, now=now))
+        for scope in blocked:
+            if not self.cooldowns.claim_probe(profile.id, scope, now=now, interval=interval):
+                return None
         return "probe"
 
     def _attempt(
@@ -286,13 +367,11 @@ class FailoverWalker:
             self.ledger.finish(call_id, failed)
             raise
 
-    def _perform(self, effects: Effects, candidate: Candidate, profile: Profile) -> None:
-        now = self.clock()
+    def _record(self, effects: Effects, candidate: Candidate, profile: Profile) -> None:
+        """Apply the step's outcome to the shared cooldown state (as events)."""
         if effects.success:
             for scope in ("", candidate.model):
-                current = self.cooldowns.get(profile.id, scope)
-                if current != CooldownState():
-                    self.cooldowns.put(profile.id, scope, cd.record_success(current, now=now))
+                self.cooldowns.apply_success(profile.id, scope)
         elif effects.cool != "none" and effects.error_class is not None:
             if effects.cool == "profile":
                 targets = [(profile.id, "")]
@@ -300,16 +379,16 @@ class FailoverWalker:
                 targets = [(profile.id, candidate.model)]
             else:
                 targets = [(p.id, candidate.model) for p in self.profiles(candidate.provider)]
+            now = self.clock()
             for profile_id, scope in targets:
-                state = cd.record_failure(
-                    self.cooldowns.get(profile_id, scope),
+                self.cooldowns.apply_failure(
+                    profile_id,
+                    scope,
                     effects.error_class,
                     now=now,
                     schedule=self.schedule,
+                    retry_after=effects.retry_after,
                 )
-                self.cooldowns.put(profile_id, scope, state)
-        if effects.delay is not None:
-            self.sleep(effects.delay)
 
     def _profile(self, record: AttemptRecord) -> Profile:
         for profile in self.profiles(record.provider):

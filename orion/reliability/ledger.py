@@ -6,10 +6,12 @@ rows); the in-memory versions here serve tests and scripts.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, replace
 from typing import Literal, Protocol
 
-from orion.reliability.cooldown import CooldownState
+from orion.reliability import cooldown as cd
+from orion.reliability.cooldown import DEFAULT_SCHEDULE, CooldownSchedule, CooldownState
 from orion.reliability.errors import ErrorClass
 
 AttemptStatus = Literal["started", "succeeded", "failed", "interrupted"]
@@ -54,11 +56,36 @@ class Ledger(Protocol):
 
 
 class CooldownStore(Protocol):
+    """Cooldown state shared by every worker. Writes are *events* applied to the stored
+    state atomically (never a state computed from an earlier read): many workers may
+    fail, probe and succeed on the same key at once."""
+
     def get(self, profile_id: str, scope: str) -> CooldownState:
-        """Scope "" is the whole profile, otherwise a model name. Unknown -> fresh state."""
+        """Scope "" is the whole profile, otherwise a model name. Unknown -> fresh state.
+        May be a snapshot: use it to choose, never to write back."""
         ...
 
-    def put(self, profile_id: str, scope: str, state: CooldownState) -> None: ...
+    def apply_failure(
+        self,
+        profile_id: str,
+        scope: str,
+        error_class: ErrorClass,
+        *,
+        now: float,
+        schedule: CooldownSchedule = DEFAULT_SCHEDULE,
+        retry_after: float | None = None,
+    ) -> CooldownState:
+        """`cooldown.record_failure` on the current stored state, atomically."""
+        ...
+
+    def claim_probe(self, profile_id: str, scope: str, *, now: float, interval: float) -> bool:
+        """Compare-and-set the probe slot: True for exactly one caller per `interval`
+        while the scope is cooling (never while disabled)."""
+        ...
+
+    def apply_success(self, profile_id: str, scope: str) -> None:
+        """Clear the scope's state."""
+        ...
 
 
 class InMemoryLedger:
@@ -83,11 +110,50 @@ class InMemoryLedger:
 
 
 class InMemoryCooldownStore:
+    """One process's CooldownStore: the same event semantics under a lock."""
+
     def __init__(self) -> None:
         self.states: dict[tuple[str, str], CooldownState] = {}
+        self._lock = threading.Lock()
 
     def get(self, profile_id: str, scope: str) -> CooldownState:
         return self.states.get((profile_id, scope), CooldownState())
 
     def put(self, profile_id: str, scope: str, state: CooldownState) -> None:
-        self.states[(profile_id, scope)] = state
+        """Set a state outright (tests and scripts seeding a situation)."""
+        with self._lock:
+            self.states[(profile_id, scope)] = state
+
+    def apply_failure(
+        self,
+        profile_id: str,
+        scope: str,
+        error_class: ErrorClass,
+        *,
+        now: float,
+        schedule: CooldownSchedule = DEFAULT_SCHEDULE,
+        retry_after: float | None = None,
+    ) -> CooldownState:
+        with self._lock:
+            state = cd.record_failure(
+                self.get(profile_id, scope),
+                error_class,
+                now=now,
+                schedule=schedule,
+                retry_after=retry_after,
+            )
+            self.states[(profile_id, scope)] = state
+            return state
+
+    def claim_probe(self, profile_id: str, scope: str, *, now: float, interval: float) -> bool:
+        with self._lock:
+            state = self.get(profile_id, scope)
+            if not cd.probe_allowed(state, now=now, probe_interval=interval):
+                return False
+            self.states[(profile_id, scope)] = replace(state, last_probe_at=now)
+            return True
+
+    def apply_success(self, profile_id: str, scope: str) -> None:
+        with self._lock:
+            if (profile_id, scope) in self.states:
+                self.states[(profile_id, scope)] = CooldownState()

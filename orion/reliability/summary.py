@@ -26,10 +26,12 @@ class FallbackSummaryError(Exception):
         soonest_expiry: float | None = None,
         surfaced: bool = False,
         notes: Sequence[str] = (),
+        deadline: bool = False,
     ) -> None:
         self.attempts = list(attempts)
         self.soonest_expiry = soonest_expiry
         self.surfaced = surfaced
+        self.deadline = deadline  # the walk ran out of time, not out of candidates
         self.notes = list(notes)
         self.last_class: ErrorClass | None = next(
             (a.error_class for a in reversed(self.attempts) if a.error_class is not None), None
@@ -37,13 +39,21 @@ class FallbackSummaryError(Exception):
         super().__init__(self.render())
 
     def __reduce__(self):  # picklable for Celery result backends
-        return (type(self), (self.attempts, self.soonest_expiry, self.surfaced, self.notes))
+        return (
+            type(self),
+            (self.attempts, self.soonest_expiry, self.surfaced, self.notes, self.deadline),
+        )
 
     def render(self) -> str:
         n = len(self.attempts)
         last = self.last_class or "none"
         if self.surfaced:
             head = f"model call failed with {last} after {n} attempt(s); no fallback can fix it"
+        elif self.deadline:
+            head = (
+                f"model call ran out of time: {n} attempt(s) before the walk's deadline, "
+                f"last error {last}, soonest retry {_when(self.soonest_expiry)}"
+            )
         else:
             head = (
                 f"all model candidates failed: {n} attempt(s), last error {last}, "

@@ -45,6 +45,7 @@ class Effects:
     cool: CoolScope = "none"  # profile: "" scope; model: (profile, model); provider: all
     error_class: ErrorClass | None = None
     success: bool = False
+    retry_after: float | None = None  # the server's ask; a cooldown is at least this long
 
 
 def advance(
@@ -69,6 +70,7 @@ def advance(
         return replace(here, outcome="succeeded"), Effects(success=True)
     classified = outcome.classified
     error_class = classified.error_class if classified else ErrorClass.UNKNOWN
+    asked = classified.retry_after if classified else None
     action = Action.RETRY_SAME if outcome.interrupted else ACTION[error_class]
     rotate = replace(here, done_profiles=done | {step.profile_id})
     next_candidate = replace(here, candidate_index=ci + 1, done_profiles=frozenset())
@@ -83,12 +85,15 @@ def advance(
         if outcome.interrupted:
             return rotate, Effects(error_class=error_class)
         if error_class in PROVIDER_LEVEL:
-            return next_candidate, Effects(cool="provider", error_class=error_class)
-        return rotate, Effects(cool="model", error_class=error_class)  # rate_limit
+            return next_candidate, Effects(
+                cool="provider", error_class=error_class, retry_after=asked
+            )
+        # rate_limit: only that model on that profile
+        return rotate, Effects(cool="model", error_class=error_class, retry_after=asked)
     if action is Action.ROTATE_PROFILE:
-        return rotate, Effects(cool="profile", error_class=error_class)
+        return rotate, Effects(cool="profile", error_class=error_class, retry_after=asked)
     if action is Action.NEXT_MODEL:
-        return next_candidate, Effects(cool="model", error_class=error_class)
+        return next_candidate, Effects(cool="model", error_class=error_class, retry_after=asked)
     if action is Action.LARGER_MODEL:
         floor = max(chain[ci].context_window, state.min_context or 0)
         if not any(c.context_window > floor for c in chain[ci + 1 :]):

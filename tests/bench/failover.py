@@ -73,11 +73,11 @@ def _router_call(router) -> object:
 
 
 def run() -> dict:
-    from orion.core import netguard
+    from orion.core import loopback_guard
     from orion.core.fakes import FakeOpenAI
     from tests.bench.harness import django_test_db, p50, pct, timed_ms
 
-    netguard.install()
+    loopback_guard.install()
     with django_test_db(), FakeOpenAI() as primary, FakeOpenAI() as fallback:
         from django.db import connection
 

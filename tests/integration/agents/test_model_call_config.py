@@ -13,7 +13,7 @@ from orion.core.secrets import Secret, encrypt
 
 from .conftest import REQUEST
 
-pytestmark = pytest.mark.django_db
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_no_default_chain_is_a_clear_error(db, scoped):

@@ -15,7 +15,7 @@ from tenants.scope import tenant_scope
 
 from .conftest import REQUEST
 
-pytestmark = pytest.mark.django_db
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def _attempts(key: str) -> list[tuple]:

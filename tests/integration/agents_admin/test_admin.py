@@ -36,6 +36,7 @@ SAME_POSITION = "Two candidates share a position; give each its own."
 SECOND_DEFAULT = "is already the default chain"
 
 A = "/admin/agents"
+POLICY = {"retry_attempts": "3", "retry_floor_s": "0.3", "retry_cap_s": "30"}
 
 
 # --- fixtures -------------------------------------------------------------------------
@@ -233,7 +234,8 @@ def test_adding_a_profile_in_the_provider_page_stores_it_encrypted(staff):
         "kind": "openai",
         "base_url": "https://api.openai.test/v1",
         "connect_timeout_s": "5",
-        "read_timeout_s": "60",
+        "attempt_timeout_s": "60",
+        **POLICY,
         "enabled": "on",
         **_management("profiles", 1),
         "profiles-0-label": "k1",
@@ -287,7 +289,8 @@ def test_an_empty_key_in_the_provider_page_keeps_every_stored_key(staff, profile
         "kind": provider.kind,
         "base_url": provider.base_url,
         "connect_timeout_s": "5",
-        "read_timeout_s": "30",
+        "attempt_timeout_s": "30",
+        **POLICY,
         "enabled": "on",
         **_management("profiles", 1, 1),
         "profiles-0-id": str(profile.pk),
@@ -300,7 +303,7 @@ def test_an_empty_key_in_the_provider_page_keeps_every_stored_key(staff, profile
     response = staff.post(f"{A}/provider/{provider.pk}/change/", data)
     assert response.status_code == 302, _text(response)[:3000]
     provider.refresh_from_db()
-    assert provider.read_timeout_s == 30
+    assert provider.attempt_timeout_s == 30
     assert _raw_secret(profile.pk) == before
 
 
@@ -363,7 +366,8 @@ def test_a_new_profile_without_a_key_in_the_provider_page_is_refused(staff):
         "kind": "openai",
         "base_url": "https://api.openai.test/v1",
         "connect_timeout_s": "5",
-        "read_timeout_s": "60",
+        "attempt_timeout_s": "60",
+        **POLICY,
         "enabled": "on",
         **_management("profiles", 1),
         "profiles-0-label": "k1",

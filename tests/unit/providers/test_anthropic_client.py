@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from agents.providers import http
+from agents.providers import transport
 from agents.providers.anthropic import AnthropicClient
 from agents.providers.base import (
     ChatMessage,
@@ -22,7 +22,7 @@ from tests.unit.providers.samples import HELLO, WEATHER
 def fake():
     with FakeAnthropic() as server:
         yield server
-    http.close_all()
+    transport.close_all()
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import time
 import httpx
 import pytest
 
-from agents.providers import http
+from agents.providers import transport
 from agents.providers.base import (
     ChatMessage,
     ChatRequest,
@@ -25,7 +25,7 @@ from tests.unit.providers.samples import HELLO, WEATHER
 def fake():
     with FakeOpenAI() as server:
         yield server
-    http.close_all()
+    transport.close_all()
 
 
 @pytest.fixture
@@ -297,7 +297,7 @@ def test_closed_port_is_a_connect_error():
     server.stop()
     with pytest.raises(httpx.ConnectError):
         OpenAICompatClient(base, timeout=2).chat(HELLO, model="m", api_key="k")
-    http.close_all()
+    transport.close_all()
 
 
 def test_key_rotation_is_visible_to_the_fake(fake, client):
@@ -334,7 +334,7 @@ def test_zhipu_style_base_and_extra_headers():
         (request,) = fake.chat_requests
         assert request.path == "/api/paas/v4/chat/completions"
         assert request.headers["http-referer"] == "https://orion.test"
-    http.close_all()
+    transport.close_all()
 
 
 def test_max_tokens_field_is_configurable(fake):

@@ -197,7 +197,8 @@ def test_a_day_without_failure_resets_the_counters(failures, quiet, error_class)
     for _ in range(failures):
         state = record_failure(state, error_class, now=now)
         now += 1
-    now = state.last_failure_at + quiet
+    # quiet counts from the last failure, or the end of a disable when that is later
+    now = max(state.last_failure_at, state.disabled_until or 0.0) + quiet
     fresh = record_failure(CooldownState(), error_class, now=now)
     assert record_failure(state, error_class, now=now) == fresh
 

@@ -49,6 +49,7 @@ def test_two_failed_records_resume_at_attempt_3_without_repeat_or_sleep() -> Non
     r = rig(GLM, GEMINI)
     r.ledger.begin("call", record(1, 1, "failed", E.SERVER, http_status=500))
     r.ledger.begin("call", record(2, 2, "failed", E.SERVER, http_status=500))
+    r.clock.advance(5.0)  # the restart took longer than the pending backoff
     send = r.script()
     result = r.walker().walk("call", send)
     assert send.calls == [("glm-4.7", "z1")]
@@ -91,6 +92,7 @@ def test_worker_death_mid_send_then_resume_end_to_end() -> None:
         r.walker().walk("call", send)
     assert [a.status for a in r.ledger.load("call")] == ["failed", "started"]
     sleeps_before = list(r.clock.sleeps)
+    r.clock.advance(5.0)
     result = r.walker().walk("call", send)
     assert r.clock.sleeps == sleeps_before  # the restart took its time: no re-sleep
     assert [(a.try_no, a.status) for a in result.attempts] == [

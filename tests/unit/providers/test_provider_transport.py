@@ -10,7 +10,7 @@ import time
 import httpx
 import pytest
 
-from agents.providers import http
+from agents.providers import transport
 from orion.core.fakes import FakeServer, Reply
 
 ROOT = pathlib.Path(__file__).resolve().parents[3]
@@ -20,14 +20,14 @@ ROOT = pathlib.Path(__file__).resolve().parents[3]
 def server():
     with FakeServer() as s:
         yield s
-    http.close_all()
+    transport.close_all()
 
 
 def test_one_client_per_base_url(server):
-    a = http.get_client(server.url)
-    assert http.get_client(server.url + "/") is a
-    assert http.get_client("http://127.0.0.1:1/v1") is not a
-    assert a.timeout == http.DEFAULT_TIMEOUT
+    a = transport.get_client(server.url)
+    assert transport.get_client(server.url + "/") is a
+    assert transport.get_client("http://127.0.0.1:1/v1") is not a
+    assert a.timeout == transport.DEFAULT_TIMEOUT
     assert (a.timeout.connect, a.timeout.read, a.timeout.write, a.timeout.pool) == (5, 60, 10, 5)
     assert a.follow_redirects is False
 
@@ -36,7 +36,7 @@ def test_registry_is_thread_safe(server):
     got: list[httpx.Client] = []
 
     def grab():
-        got.append(http.get_client(server.url + "/threads"))
+        got.append(transport.get_client(server.url + "/threads"))
 
     threads = [threading.Thread(target=grab) for _ in range(16)]
     for t in threads:
@@ -47,20 +47,22 @@ def test_registry_is_thread_safe(server):
 
 
 def test_close_all_closes_and_forgets(server):
-    first = http.get_client(server.url)
-    http.close_all()
+    first = transport.get_client(server.url)
+    transport.close_all()
     assert first.is_closed
-    assert http.get_client(server.url) is not first
+    assert transport.get_client(server.url) is not first
 
 
 def test_custom_timeout_on_first_use(server):
-    client = http.get_client(server.url + "/custom", timeout=httpx.Timeout(1.0))
+    client = transport.get_client(server.url + "/custom", timeout=httpx.Timeout(1.0))
     assert client.timeout.read == 1.0
 
 
 def test_send_returns_status_headers_body(server):
     server.script("POST", "/x", Reply(status=418, json={"a": 1}, headers={"X-Thing": "y"}))
-    response = http.send(http.get_client(server.url), "POST", f"{server.url}/x", json={"q": 1})
+    response = transport.send(
+        transport.get_client(server.url), "POST", f"{server.url}/x", json={"q": 1}
+    )
     assert response.status == 418
     assert response.headers["x-thing"] == "y"
     assert response.body == b'{"a": 1}'
@@ -70,7 +72,7 @@ def test_send_returns_status_headers_body(server):
 
 def test_redirects_are_not_followed(server):
     server.script("POST", "/old", Reply(status=307, headers={"Location": "/new"}))
-    response = http.send(http.get_client(server.url), "POST", f"{server.url}/old")
+    response = transport.send(transport.get_client(server.url), "POST", f"{server.url}/old")
     assert response.status == 307
     assert len(server.requests) == 1
 
@@ -79,8 +81,8 @@ def test_total_deadline_beats_a_long_read_timeout(server):
     server.script("GET", "/slow", Reply(json={}, delay=3))
     started = time.monotonic()
     with pytest.raises(httpx.ReadTimeout):
-        http.send(
-            http.get_client(server.url),
+        transport.send(
+            transport.get_client(server.url),
             "GET",
             f"{server.url}/slow",
             timeout=httpx.Timeout(30.0),
@@ -91,21 +93,21 @@ def test_total_deadline_beats_a_long_read_timeout(server):
 
 def test_no_deadline_when_total_timeout_is_none(server):
     server.script("GET", "/slowish", Reply(json={}, delay=0.3))
-    response = http.send(
-        http.get_client(server.url), "GET", f"{server.url}/slowish", total_timeout=None
+    response = transport.send(
+        transport.get_client(server.url), "GET", f"{server.url}/slowish", total_timeout=None
     )
     assert response.status == 200
     assert response.elapsed >= 0.29
 
 
 def test_deadline_timeouts_clamp_every_phase():
-    timeouts = http._DeadlineTimeouts(httpx.Timeout(5.0, read=60.0), time.monotonic() + 1.0)
+    timeouts = transport._DeadlineTimeouts(httpx.Timeout(5.0, read=60.0), time.monotonic() + 1.0)
     assert 0.9 < timeouts.get("read") <= 1.0
     assert 0.9 < timeouts["connect"] <= 1.0
     assert timeouts.get("missing", "d") == "d"
-    expired = http._DeadlineTimeouts(httpx.Timeout(5.0), time.monotonic() - 1)
-    assert expired.get("pool") == http._MIN_TIMEOUT
-    unbounded = http._DeadlineTimeouts(httpx.Timeout(None), None)
+    expired = transport._DeadlineTimeouts(httpx.Timeout(5.0), time.monotonic() - 1)
+    assert expired.get("pool") == transport._MIN_TIMEOUT
+    unbounded = transport._DeadlineTimeouts(httpx.Timeout(None), None)
     assert unbounded.get("read") is None
 
 
@@ -113,7 +115,7 @@ def test_provider_and_fake_code_never_imports_django():
     files = [
         *(ROOT / "agents" / "providers").glob("*.py"),
         *(ROOT / "orion" / "core" / "fakes").glob("*.py"),
-        ROOT / "orion" / "core" / "netguard.py",
+        ROOT / "orion" / "core" / "loopback_guard.py",
     ]
     assert len(files) >= 8
     for path in files:

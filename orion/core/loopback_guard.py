@@ -1,4 +1,6 @@
-"""Fail any test that opens a connection outside this machine.
+"""Test-only socket guard: fail any test that opens a connection outside this machine.
+
+(Not the SSRF guard for tenant-supplied URLs: that one guards production fetches.)
 
 `install()` wraps `socket.socket.connect` / `connect_ex`, `socket.create_connection` and
 `socket.getaddrinfo`: a destination other than 127.0.0.0/8, ::1, "localhost" (or a

@@ -9,16 +9,16 @@ import tempfile
 import httpx
 import pytest
 
-from orion.core import netguard
+from orion.core import loopback_guard
 from orion.core.fakes import FakeServer, Reply
-from orion.core.netguard import NetworkGuardError
+from orion.core.loopback_guard import NetworkGuardError
 
 
 @pytest.fixture(autouse=True)
 def guard():
-    netguard.install()
+    loopback_guard.install()
     yield
-    netguard.uninstall()
+    loopback_guard.uninstall()
 
 
 def test_blocks_private_ip_before_any_packet():
@@ -45,7 +45,7 @@ def test_blocks_httpx_and_is_not_swallowed_as_a_connect_error():
     with pytest.raises(NetworkGuardError, match=r"example\.com"):
         httpx.get("http://example.com/", timeout=0.5)
     assert not issubclass(NetworkGuardError, OSError)
-    assert "example.com" in netguard.blocked()
+    assert "example.com" in loopback_guard.blocked()
 
 
 def test_blocks_ipv6_outside_loopback():
@@ -89,7 +89,7 @@ def test_local_hosts_resolve(host):
     ],
 )
 def test_host_rules(host, allowed):
-    assert netguard._host_allowed(host) is allowed
+    assert loopback_guard._host_allowed(host) is allowed
 
 
 def test_allows_unix_sockets():
@@ -107,51 +107,51 @@ def test_allows_unix_sockets():
 
 
 def test_allow_list_is_scoped_to_its_install():
-    netguard.install(allow=["db.ci.internal", "192.0.2.10"])
+    loopback_guard.install(allow=["db.ci.internal", "192.0.2.10"])
     try:
-        assert netguard._host_allowed("db.ci.internal")
-        assert netguard._host_allowed("192.0.2.10")
+        assert loopback_guard._host_allowed("db.ci.internal")
+        assert loopback_guard._host_allowed("192.0.2.10")
     finally:
-        netguard.uninstall()
-    assert not netguard._host_allowed("db.ci.internal")
-    assert not netguard._host_allowed("192.0.2.10")
+        loopback_guard.uninstall()
+    assert not loopback_guard._host_allowed("db.ci.internal")
+    assert not loopback_guard._host_allowed("192.0.2.10")
 
 
 def test_service_hosts_from_env_are_allowed(monkeypatch):
     monkeypatch.setenv("REDIS_URL", "redis://redis-ci:6379/0")
     monkeypatch.setenv("ORION_NETGUARD_ALLOW", "pg-ci, other")
-    netguard.install()
+    loopback_guard.install()
     try:
-        assert netguard._host_allowed("redis-ci")
-        assert netguard._host_allowed("pg-ci")
+        assert loopback_guard._host_allowed("redis-ci")
+        assert loopback_guard._host_allowed("pg-ci")
     finally:
-        netguard.uninstall()
-    assert not netguard._host_allowed("redis-ci")
+        loopback_guard.uninstall()
+    assert not loopback_guard._host_allowed("redis-ci")
 
 
 def test_install_nests():
-    assert netguard.is_installed()
+    assert loopback_guard.is_installed()
     guarded = socket.socket.connect
-    netguard.install()
-    netguard.uninstall()
-    assert netguard.is_installed()
+    loopback_guard.install()
+    loopback_guard.uninstall()
+    assert loopback_guard.is_installed()
     assert socket.socket.connect is guarded
 
 
 def test_uninstall_restores_the_originals():
     """Peel every install (the session's too), check, then put them back."""
     depth = 0
-    while netguard.is_installed():
-        netguard.uninstall()
+    while loopback_guard.is_installed():
+        loopback_guard.uninstall()
         depth += 1
     try:
         assert socket.socket.connect is socket.socket.__mro__[1].connect  # _socket.socket's
         assert socket.getaddrinfo.__module__ == "socket"
         assert socket.create_connection.__module__ == "socket"
-        assert socket.getaddrinfo is not netguard._guarded_getaddrinfo
+        assert socket.getaddrinfo is not loopback_guard._guarded_getaddrinfo
     finally:
         for _ in range(depth):
-            netguard.install()
-    assert netguard.is_installed()
+            loopback_guard.install()
+    assert loopback_guard.is_installed()
     with pytest.raises(NetworkGuardError):
         socket.getaddrinfo("example.com", 80)
