@@ -169,6 +169,10 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 # Tenants with their own queue get work routed to "<queue>.t<tenant_id>" (see route_task).
 ORION_DEDICATED_TENANT_QUEUES = {int(t) for t in env_list("ORION_DEDICATED_TENANT_QUEUES", [])}
+# Agent heartbeats: a run's lease outlives the task's hard limit, so only a dead worker's
+# run is taken over; a run with no progress for ORION_RUN_STUCK_AFTER_S is stuck.
+ORION_RUN_LEASE_S = env_int("ORION_RUN_LEASE_S", CELERY_TASK_TIME_LIMIT + 30, minimum=30)
+ORION_RUN_STUCK_AFTER_S = env_int("ORION_RUN_STUCK_AFTER_S", 1800, minimum=60)
 
 # --- Auth and accounts ------------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [

@@ -1,5 +1,16 @@
-from agents.models.agent import Agent, AgentRole, AgentStatus, Run, RunStatus
+from agents.models.agent import (
+    LIVE_RUN_STATUSES,
+    Agent,
+    AgentRole,
+    AgentStatus,
+    PauseReason,
+    Run,
+    RunStatus,
+    RunTrigger,
+    ScheduleKind,
+)
 from agents.models.calls import FailoverAttempt, ModelCall, ModelCallStatus
+from agents.models.keys import AgentApiKey
 from agents.models.providers import (
     AuthProfile,
     ChainCandidate,
@@ -8,20 +19,57 @@ from agents.models.providers import (
     Provider,
     ProviderKind,
 )
+from agents.models.sessions import (
+    MessageRole,
+    MessageStatus,
+    Session,
+    SessionMessage,
+    ToolCallRecord,
+    ToolCallStatus,
+)
+from agents.models.work import (
+    ACTIONABLE_TASK_STATUSES,
+    OPEN_TASK_STATUSES,
+    Comment,
+    Goal,
+    GoalStatus,
+    Task,
+    TaskPriority,
+    TaskStatus,
+)
 
 __all__ = [
+    "ACTIONABLE_TASK_STATUSES",
+    "LIVE_RUN_STATUSES",
+    "OPEN_TASK_STATUSES",
     "Agent",
+    "AgentApiKey",
     "AgentRole",
     "AgentStatus",
     "AuthProfile",
     "ChainCandidate",
+    "Comment",
     "FailoverAttempt",
+    "Goal",
+    "GoalStatus",
+    "MessageRole",
+    "MessageStatus",
     "ModelCall",
     "ModelCallStatus",
     "ModelChain",
+    "PauseReason",
     "ProfileCooldown",
     "Provider",
     "ProviderKind",
     "Run",
     "RunStatus",
+    "RunTrigger",
+    "ScheduleKind",
+    "Session",
+    "SessionMessage",
+    "Task",
+    "TaskPriority",
+    "TaskStatus",
+    "ToolCallRecord",
+    "ToolCallStatus",
 ]

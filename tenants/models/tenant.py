@@ -25,6 +25,15 @@ class Tenant(models.Model):
     slug = models.SlugField(max_length=60, unique=True)
     timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
     plan = models.CharField(max_length=32, default="trial")
+    mission = models.TextField(
+        blank=True, help_text="what the company is for; every agent's prompt starts with it"
+    )
+    heartbeats_paused = models.BooleanField(
+        default=False, help_text="kill switch: no agent of this tenant starts a heartbeat"
+    )
+    heartbeat_concurrency = models.PositiveSmallIntegerField(
+        default=2, help_text="at most this many of its heartbeats run at once on shared workers"
+    )
     status = models.CharField(
         max_length=16, choices=TenantStatus.choices, default=TenantStatus.ACTIVE
     )

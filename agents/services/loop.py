@@ -1,0 +1,201 @@
+"""The agent loop: model ↔ tools through the reliability stack, with step and token caps.
+
+A run is replayed, not restarted, after a crash: step n's model call has the idempotency
+key `run-<id>-step-<n>`, so a call that already answered returns its stored answer without
+a request, and a tool call that already ran returns its stored result (see
+ToolCallRecord). The transcript lines are inserted with ON CONFLICT DO NOTHING."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from agents.models import (
+    Agent,
+    AgentStatus,
+    MessageRole,
+    ModelChain,
+    Run,
+    Session,
+    SessionMessage,
+    Task,
+    ToolCallRecord,
+    ToolCallStatus,
+)
+from agents.providers.base import ChatMessage, ChatRequest, ChatResult, ToolCall, ToolSpec
+from agents.services.model_calls import model_call_run
+from agents.tools import Tool, ToolContext, ToolError, tool_get, tools_for
+
+MAX_OUTPUT_TOKENS = 1024
+
+
+class LoopStopped(Exception):
+    """The agent was paused or its tenant's kill switch went on between two steps."""
+
+
+@dataclass
+class LoopState:
+    """What the loop carries between steps and turns of one run."""
+
+    messages: list[ChatMessage] = field(default_factory=list)
+    step: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    content: str = ""
+    stopped: str = ""  # "", "step cap", "token cap"
+
+
+def _specs(tools: Sequence[Tool]) -> tuple[ToolSpec, ...]:
+    return tuple(ToolSpec(t.name, t.description, t.parameters) for t in tools)
+
+
+def _line(run: Run, session: Session | None, step: int, **values: object) -> SessionMessage:
+    return SessionMessage(tenant_id=run.tenant_id, session=session, run=run, step=step, **values)
+
+
+def _still_allowed(agent: Agent) -> bool:
+    return Agent.objects.filter(
+        pk=agent.pk, status=AgentStatus.ACTIVE, tenant__heartbeats_paused=False
+    ).exists()
+
+
+def _progress(run: Run, state: LoopState) -> None:
+    now = timezone.now()
+    Run.objects.filter(pk=run.pk).update(
+        last_progress_at=now,
+        lease_until=now + timedelta(seconds=settings.ORION_RUN_LEASE_S),
+        steps=state.step,
+        input_tokens=state.input_tokens,
+        output_tokens=state.output_tokens,
+    )
+
+
+def _run_tool(
+    ctx: ToolContext,
+    step: int,
+    index: int,
+    call: ToolCall,
+    *,
+    session: Session | None,
+    resumed: bool,
+) -> str:
+    """Run one tool call (or replay it), recording it and its transcript line atomically."""
+    run = ctx.run
+    if resumed:
+        done = ToolCallRecord.objects.filter(run=run, step=step, index=index).first()
+        if done is not None:
+            return done.result
+    started = time.perf_counter()
+    with transaction.atomic():
+        tool = tool_get(call.name)
+        status = ToolCallStatus.SUCCEEDED
+        try:
+            if tool is None or tool.name not in {t.name for t in tools_for(ctx.agent)}:
+                raise ToolError(f"no tool {call.name!r} for you")
+            with transaction.atomic():  # a failed tool leaves none of its writes
+                result = tool.handler(ctx, tool.check(call.arguments))
+        except ToolError as exc:
+            status, result = ToolCallStatus.FAILED, f"error: {exc}"
+        ToolCallRecord.objects.create(
+            tenant_id=run.tenant_id,
+            run=run,
+            step=step,
+            index=index,
+            call_id=call.id,
+            name=call.name[:80],
+            arguments=call.arguments if isinstance(call.arguments, dict) else {},
+            status=status,
+            result=result,
+            duration_ms=(time.perf_counter() - started) * 1000.0,
+        )
+        SessionMessage.objects.bulk_create(
+            [
+                _line(
+                    run,
+                    session,
+                    step,
+                    role=MessageRole.TOOL,
+                    content=result,
+                    tool_call_id=call.id[:80],
+                )
+            ],
+            ignore_conflicts=True,
+        )
+    return result
+
+
+def loop_turn(
+    *,
+    run: Run,
+    agent: Agent,
+    task: Task | None,
+    session: Session | None,
+    system: str,
+    state: LoopState,
+    chain: ModelChain | None,
+    deadline: float | None,
+    resumed: bool,
+) -> LoopState:
+    """Run steps until the model answers without tool calls or a cap is hit. The caller
+    has appended this turn's opening user message to `state.messages`."""
+    tools = tools_for(agent)
+    specs = _specs(tools)
+    ctx = ToolContext(agent=agent, run=run, task=task)
+    while True:
+        if state.step >= agent.max_steps:
+            state.stopped = "step cap"
+            return state
+        if state.input_tokens + state.output_tokens >= agent.max_run_tokens:
+            state.stopped = "token cap"
+            return state
+        if state.step > 0 and not _still_allowed(agent):
+            raise LoopStopped(f"{agent.name} was paused (or the company's heartbeats were)")
+        state.step += 1
+        step = state.step
+        result: ChatResult = model_call_run(
+            request=ChatRequest(
+                messages=list(state.messages),
+                tools=specs,
+                system=system,
+                max_tokens=MAX_OUTPUT_TOKENS,
+            ),
+            key=f"run-{run.pk}-step-{step}",
+            agent=agent,
+            run=run,
+            chain=chain,
+            deadline=deadline,
+        )
+        state.input_tokens += result.usage.input_tokens
+        state.output_tokens += result.usage.output_tokens
+        state.content = result.content
+        calls = [{"id": c.id, "name": c.name, "arguments": c.arguments} for c in result.tool_calls]
+        SessionMessage.objects.bulk_create(
+            [
+                _line(
+                    run,
+                    session,
+                    step,
+                    role=MessageRole.ASSISTANT,
+                    content=result.content,
+                    tool_calls=calls or None,
+                )
+            ],
+            ignore_conflicts=True,
+        )
+        state.messages.append(
+            ChatMessage(
+                role="assistant", content=result.content, tool_calls=list(result.tool_calls) or None
+            )
+        )
+        _progress(run, state)
+        if not result.tool_calls:
+            return state
+        for index, call in enumerate(result.tool_calls):
+            output = _run_tool(ctx, step, index, call, session=session, resumed=resumed)
+            state.messages.append(ChatMessage(role="tool", content=output, tool_call_id=call.id))
