@@ -7,4 +7,4 @@ class MonitoringConfig(AppConfig):
     verbose_name = "Monitoring"
 
     def ready(self) -> None:
-        from orion.monitoring import heartbeats  # noqa: F401  (connects the beat signals)
+        from orion.monitoring import pulses  # noqa: F401  (connects the beat signals)

@@ -11,8 +11,8 @@ from django.conf import settings
 from django.db import connection
 from kombu import Connection
 
-from orion.monitoring.heartbeats import heartbeat_is_fresh, heartbeat_latest
-from orion.monitoring.models import Heartbeat
+from orion.monitoring.models import ProcessPulse
+from orion.monitoring.pulses import pulse_is_fresh, pulse_latest
 
 logger = logging.getLogger(__name__)
 
@@ -41,18 +41,18 @@ def check_broker() -> tuple[bool, str]:
         return _failed("broker", exc)
 
 
-def check_heartbeat(kind: str) -> tuple[bool, str]:
-    beat = heartbeat_latest(kind=kind)
+def check_pulse(kind: str) -> tuple[bool, str]:
+    beat = pulse_latest(kind=kind)
     if beat is None:
         return False, "never seen"
-    return heartbeat_is_fresh(beat), f"last seen {beat.seen_at.isoformat()}"
+    return pulse_is_fresh(beat), f"last seen {beat.seen_at.isoformat()}"
 
 
 def readiness() -> dict[str, dict]:
     checks = {
         "database": check_database(),
         "broker": check_broker(),
-        "worker": check_heartbeat(Heartbeat.Kind.WORKER),
-        "beat": check_heartbeat(Heartbeat.Kind.BEAT),
+        "worker": check_pulse(ProcessPulse.Kind.WORKER),
+        "beat": check_pulse(ProcessPulse.Kind.BEAT),
     }
     return {name: {"ok": ok, "detail": detail} for name, (ok, detail) in checks.items()}

@@ -1,7 +1,7 @@
 from django.db import models
 
 
-class Heartbeat(models.Model):
+class ProcessPulse(models.Model):
     """The last sign of life of a platform process (a worker, beat), for /readyz."""
 
     class Kind(models.TextChoices):
@@ -14,7 +14,7 @@ class Heartbeat(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["kind", "hostname"], name="heartbeat_kind_host_uniq")
+            models.UniqueConstraint(fields=["kind", "hostname"], name="pulse_kind_host_uniq")
         ]
 
     def __str__(self) -> str:

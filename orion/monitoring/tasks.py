@@ -1,10 +1,10 @@
 from celery import shared_task
 
-from orion.monitoring.heartbeats import heartbeat_record
-from orion.monitoring.models import Heartbeat
+from orion.monitoring.models import ProcessPulse
+from orion.monitoring.pulses import pulse_record
 
 
 @shared_task(ignore_result=True, expires=30)
-def worker_heartbeat() -> None:
+def worker_pulse() -> None:
     """Scheduled every 10 s by beat; proves a worker is consuming the monitoring queue."""
-    heartbeat_record(kind=Heartbeat.Kind.WORKER)
+    pulse_record(kind=ProcessPulse.Kind.WORKER)

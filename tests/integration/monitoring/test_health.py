@@ -5,8 +5,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from orion.monitoring.heartbeats import heartbeat_record
-from orion.monitoring.models import Heartbeat
+from orion.monitoring.models import ProcessPulse
+from orion.monitoring.pulses import pulse_record
 
 pytestmark = pytest.mark.django_db
 
@@ -27,17 +27,17 @@ def test_readyz_is_unavailable_without_worker_and_beat(client):
     assert checks["beat"]["ok"] is False
 
 
-def test_readyz_ok_with_fresh_heartbeats(client):
-    heartbeat_record(kind=Heartbeat.Kind.WORKER, hostname="w1")
-    heartbeat_record(kind=Heartbeat.Kind.BEAT, hostname="b1")
+def test_readyz_ok_with_fresh_pulses(client):
+    pulse_record(kind=ProcessPulse.Kind.WORKER, hostname="w1")
+    pulse_record(kind=ProcessPulse.Kind.BEAT, hostname="b1")
     response = client.get("/readyz")
     assert response.status_code == 200, response.json()
     assert response.json()["status"] == "ok"
 
 
 def test_readyz_flags_a_stale_worker(client):
-    heartbeat_record(kind=Heartbeat.Kind.BEAT, hostname="b1")
-    Heartbeat.objects.create(
+    pulse_record(kind=ProcessPulse.Kind.BEAT, hostname="b1")
+    ProcessPulse.objects.create(
         kind="worker", hostname="w1", seen_at=timezone.now() - timedelta(minutes=5)
     )
     checks = client.get("/readyz").json()["checks"]
@@ -47,11 +47,11 @@ def test_readyz_flags_a_stale_worker(client):
     assert checks["beat"]["ok"] is True
 
 
-def test_worker_heartbeat_task_records_the_worker(db):
-    from orion.monitoring.tasks import worker_heartbeat
+def test_worker_pulse_task_records_the_worker(db):
+    from orion.monitoring.tasks import worker_pulse
 
-    worker_heartbeat.apply()
-    assert Heartbeat.objects.filter(kind="worker").count() == 1
+    worker_pulse.apply()
+    assert ProcessPulse.objects.filter(kind="worker").count() == 1
 
 
 def test_with_redis_configured_the_cache_and_broker_use_it(redis_url, settings):
