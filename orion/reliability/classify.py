@@ -1,10 +1,12 @@
-"""Classify a provider's HTTP response or a transport exception into an ErrorClass.
+"""Classify a provider's (or a channel's) HTTP response or a transport exception.
 
 Structured codes win over wording, wording refines the HTTP status. Provider shapes read:
 OpenAI and compatibles (`{"error": {"message", "type", "code"}}`), Zhipu GLM (numeric
 `code` strings), Gemini's OpenAI endpoint (sometimes a list, with a gRPC `status`),
 OpenRouter (`code` = HTTP status, also inside 200s), Ollama (`{"error": "..."}`) and
-Anthropic (`{"type": "error", "error": {"type", "message"}}`).
+Anthropic (`{"type": "error", "error": {"type", "message"}}`). Channels: Telegram's
+`{"ok": false, "error_code", "description", "parameters": {"retry_after"}}` and Discord's
+top-level `retry_after` give the wait when no header does.
 """
 
 from __future__ import annotations
@@ -270,17 +272,42 @@ def _read_body(body: bytes | str) -> _Body:
     )
     raw_code = error.get("code")
     http_code = raw_code if isinstance(raw_code, int) and 100 <= raw_code < 600 else None
-    message = str(error.get("message") or data.get("message") or data.get("detail") or "")
+    message = str(
+        error.get("message")
+        or data.get("message")
+        or data.get("detail")
+        or data.get("description")  # Telegram
+        or ""
+    )
+    if http_code is None and isinstance(data.get("error_code"), int):
+        code = data["error_code"]  # Telegram: {"ok": false, "error_code": 429, ...}
+        http_code = code if 100 <= code < 600 else None
     return _Body(
         parsed=True,
         message=message,
         codes=codes,
         http_code=http_code,
-        retry_delay=_retry_delay(error, message),
+        retry_delay=_retry_delay(error, message, data),
     )
 
 
-def _retry_delay(error: dict[str, Any], message: str) -> float | None:
+def _seconds(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return None
+    seconds = parse_duration(str(value))
+    return seconds if seconds is not None and seconds >= 0 else None
+
+
+def _retry_delay(error: dict[str, Any], message: str, data: dict[str, Any]) -> float | None:
+    parameters = data.get("parameters")
+    if isinstance(parameters, dict) and "retry_after" in parameters:  # Telegram
+        seconds = _seconds(parameters["retry_after"])
+        if seconds is not None:
+            return seconds
+    if "retry_after" in data:  # Discord: {"message": ..., "retry_after": 64.57}
+        seconds = _seconds(data["retry_after"])
+        if seconds is not None:
+            return seconds
     for detail in error.get("details") or ():
         if isinstance(detail, dict) and "retryDelay" in detail:
             seconds = parse_duration(str(detail["retryDelay"]))

@@ -20,8 +20,10 @@ class RetryPolicy:
     Backoff before retry n+1 after failed try n: `min(floor_s * 2**(n-1), cap_s)`, then
     multiplied by a uniform factor in `[1 - jitter, 1 + jitter]`, so every delay lies in
     `[floor_s * (1 - jitter), cap_s * (1 + jitter)]`. A server's Retry-After replaces the
-    backoff (never less than `floor_s`, no jitter); beyond `retry_after_cap_s` the policy
-    says "don't wait, fail over now" (None).
+    backoff (never less than `floor_s`, no jitter). With `retry_after_cap_s` set (model
+    calls: there is a fallback) a longer Retry-After means "don't wait, fail over now"
+    (None); without it (channels: nothing to fail over to) the wait is capped at `cap_s`,
+    and the caller still has the server's figure on the failure to reschedule by.
     """
 
     attempts: int = 3
@@ -81,7 +83,9 @@ class RetryPolicy:
         if attempt < 1:
             raise ValueError(f"attempt is 1-based, got {attempt}")
         if retry_after is not None and self.honour_retry_after:
-            if self.retry_after_cap_s is not None and retry_after > self.retry_after_cap_s:
+            if self.retry_after_cap_s is None:
+                return min(max(retry_after, self.floor_s), self.cap_s)
+            if retry_after > self.retry_after_cap_s:
                 return None
             return max(retry_after, self.floor_s)
         base = min(self.floor_s * 2 ** min(attempt - 1, _MAX_EXPONENT), self.cap_s)

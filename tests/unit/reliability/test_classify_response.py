@@ -445,3 +445,31 @@ def test_google_key_in_a_url_is_redacted() -> None:
 
 def test_empty_body_gets_a_status_message() -> None:
     assert classify_response(503, {}, b"", now=NOW).message == "HTTP 503"
+
+
+def test_telegram_retry_after_in_the_json_body_is_read() -> None:
+    body = json.dumps(
+        {
+            "ok": False,
+            "error_code": 429,
+            "description": "Too Many Requests: retry after 35",
+            "parameters": {"retry_after": 35},
+        }
+    )
+    result = classify_response(429, {}, body)
+    assert result.error_class is ErrorClass.RATE_LIMIT
+    assert result.retry_after == 35.0
+    assert "Too Many Requests" in result.message
+
+
+def test_discord_retry_after_in_the_json_body_is_read() -> None:
+    body = json.dumps(
+        {"message": "You are being rate limited.", "retry_after": 1.5, "global": False}
+    )
+    result = classify_response(429, {}, body)
+    assert (result.error_class, result.retry_after) == (ErrorClass.RATE_LIMIT, 1.5)
+
+
+def test_a_nonsense_body_retry_after_is_ignored() -> None:
+    body = json.dumps({"ok": False, "error_code": 429, "parameters": {"retry_after": "soon"}})
+    assert classify_response(429, {}, body).retry_after is None

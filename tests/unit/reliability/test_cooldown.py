@@ -217,3 +217,42 @@ def test_probes_at_most_every_30s(checks: list[float]) -> None:
             state = mark_probe(state, now=now)
     assert all(b - a >= 30.0 for a, b in itertools.pairwise(probes))
     assert all(p < T + 390 for p in probes)  # no probe once usable anyway
+
+
+def test_billing_disable_stays_at_the_cap_while_it_keeps_failing() -> None:
+    state, now, hours = CooldownState(), T, []
+    for _ in range(6):
+        state = record_failure(state, E.BILLING, now=now)
+        hours.append((state.disabled_until - now) / HOUR)
+        now = state.disabled_until  # tried again the moment the disable ends: fails again
+    assert hours == [5, 10, 20, 24, 24, 24]
+
+
+def test_a_day_of_quiet_after_the_disable_ends_resets_billing() -> None:
+    state = fail_at([T, T + 5 * HOUR], E.BILLING)  # 5 h, then 10 h: ends at T + 15 h
+    after = state.disabled_until + 24 * HOUR
+    assert record_failure(state, E.BILLING, now=after).disabled_until == after + 5 * HOUR
+
+
+def test_billing_and_revoked_keys_double_on_their_own_counters() -> None:
+    state = fail_at([T, T + 1, T + 2], E.BILLING)
+    state = record_failure(state, E.AUTH_PERMANENT, now=T + 3)
+    assert (state.billing_disable_count, state.revoked_disable_count) == (3, 1)
+    revoked_only = record_failure(CooldownState(), E.AUTH_PERMANENT, now=T + 3)
+    assert revoked_only.disabled_until == T + 3 + 10 * 60  # 10 min, not 80
+    state = record_failure(state, E.BILLING, now=T + 4)
+    assert state.billing_disable_count == 4 and state.revoked_disable_count == 1
+
+
+@pytest.mark.parametrize(("retry_after", "window"), [(None, 30), (10, 30), (120, 120), (600, 300)])
+def test_a_retry_after_longer_than_the_step_sets_the_window_up_to_the_cap(
+    retry_after, window
+) -> None:
+    state = record_failure(CooldownState(), E.RATE_LIMIT, now=T, retry_after=retry_after)
+    assert state.cooldown_until == T + window
+
+
+def test_a_retry_after_never_extends_an_active_cooldown() -> None:
+    state = record_failure(CooldownState(), E.RATE_LIMIT, now=T)
+    state = record_failure(state, E.RATE_LIMIT, now=T + 10, retry_after=200)
+    assert state.cooldown_until == T + 30

@@ -256,3 +256,33 @@ def test_death_mid_send_never_repeats_a_step(script, die_on_call) -> None:
     assert [a.seq for a in records] == list(range(1, len(records) + 1))
     assert all(a.status != "started" for a in records)
     assert [a.seq for a in records if a.status == "interrupted"] == ([die_on_call] if died else [])
+
+
+def test_a_resumed_walk_waits_out_the_retry_after_of_its_last_record() -> None:
+    r = rig(GLM, GEMINI)
+    r.ledger.begin(
+        "call",
+        record(1, 1, "failed", E.RATE_LIMIT, http_status=429, retry_after=3.0, duration_ms=100.0),
+    )
+    r.clock.advance(1.0)  # the worker died 0.9 s into its 3 s wait; restarted at once
+    send = r.script()
+    r.walker().walk("call", send)
+    assert r.clock.sleeps == [pytest.approx(2.1)]
+    assert send.calls == [("glm-4.7", "z1")]
+
+
+def test_a_resumed_walk_waits_out_at_least_the_backoff_floor() -> None:
+    r = rig(GLM, GEMINI)
+    r.ledger.begin("call", record(1, 1, "failed", E.SERVER, http_status=500))
+    send = r.script()
+    r.walker().walk("call", send)
+    assert r.clock.sleeps == [pytest.approx(0.3 * 0.9)]  # the jittered floor's lower bound
+
+
+def test_a_resumed_walk_whose_pending_wait_passes_its_deadline_stops() -> None:
+    r = rig(GLM, GEMINI)
+    r.ledger.begin("call", record(1, 1, "failed", E.RATE_LIMIT, retry_after=30.0))
+    send = r.script()
+    with pytest.raises(FallbackSummaryError) as caught:
+        r.walker().walk("call", send, deadline=T0 + 10)
+    assert caught.value.deadline and send.calls == []

@@ -363,3 +363,26 @@ def test_no_step_is_ever_repeated_within_a_call() -> None:
     keys = [(a.candidate_index, a.profile_id, a.try_no) for a in info.value.attempts]
     assert len(keys) == len(set(keys)) == 9
     assert [a.seq for a in info.value.attempts] == list(range(1, 10))
+
+
+def test_a_backoff_that_would_cross_the_deadline_ends_the_walk_with_the_attempts() -> None:
+    from orion.reliability import FallbackSummaryError
+
+    r = Rig([GLM, GEMINI], Profiles({"zhipu": ["z1"], "gemini": ["g1"]}))
+    send = r.script(outcomes={("glm-4.7", "z1"): [fail(E.RATE_LIMIT, retry_after=20.0)]})
+    with pytest.raises(FallbackSummaryError) as caught:
+        r.walker().walk("call", send, deadline=r.clock() + 10)
+    assert caught.value.deadline
+    assert [a.error_class for a in caught.value.attempts] == [E.RATE_LIMIT]
+    assert r.clock.sleeps == []
+
+
+def test_two_walkers_cannot_both_probe_in_one_window() -> None:
+    from orion.reliability import CooldownState, Profile
+
+    r = Rig([GLM], Profiles({"zhipu": ["z1"]}))
+    now = r.clock()
+    r.store.put("z1", "", CooldownState(cooldown_until=now + 300, last_probe_at=now - 31))
+    first, second = r.walker(), r.walker()
+    assert first._claim(Profile("z1", "zhipu"), "glm-4.7") == "probe"
+    assert second._claim(Profile("z1", "zhipu"), "glm-4.7") is None

@@ -97,8 +97,14 @@ def test_retry_after_below_floor_is_raised_to_floor_and_ignored_when_not_honoure
     assert policy.delay_for(1, retry_after=600.0, rand=lambda: 0.5) == pytest.approx(0.3)
 
 
-def test_channel_without_cap_honours_any_retry_after() -> None:
-    assert POLICIES["telegram"].delay_for(1, retry_after=600.0) == 600.0
+@pytest.mark.parametrize("channel", ["telegram", "discord", "slack", "email", "webhook"])
+def test_channel_retry_after_is_capped_at_the_policy_cap(channel: str) -> None:
+    policy = POLICIES[channel]
+    assert policy.cap_s == 30.0
+    assert policy.delay_for(1, retry_after=600.0) == 30.0
+    assert policy.delay_for(2, retry_after=12.0) == 12.0
+    custom = RetryPolicy.from_mapping({"cap_s": 5}, base=policy)
+    assert custom.delay_for(1, retry_after=35.0) == 5.0
 
 
 def test_should_retry_counts_total_tries() -> None:
