@@ -22,13 +22,14 @@ from orion.env import (
 )
 
 DEBUG = env_bool("DEBUG", default=False)
-TESTING = env_bool("ORION_TESTING", default=False)
+# No "testing" switch here: a test run gets its keys from orion.settings_test, so nothing
+# in the environment can make a production process (DEBUG off) start without them.
 EMBEDDED = not env_str("DATABASE_URL")
 
 SECRET_KEY = env_str("SECRET_KEY")
 ORION_SECRET_KEYS = env_list("ORION_SECRET_KEYS", [])
 if not SECRET_KEY or not ORION_SECRET_KEYS:
-    if not (DEBUG or TESTING):
+    if not DEBUG:
         missing = [
             n
             for n, v in (("SECRET_KEY", SECRET_KEY), ("ORION_SECRET_KEYS", ORION_SECRET_KEYS))
@@ -229,7 +230,7 @@ STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 
-if not DEBUG and not TESTING:
+if not DEBUG:
     SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", default=True)
     CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", default=True)
 
