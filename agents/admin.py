@@ -26,6 +26,16 @@ from agents.models import (
     Provider,
     Run,
 )
+from agents.services.model_config import (
+    auth_profile_delete,
+    auth_profile_save,
+    chain_candidates_save,
+    cooldown_reset,
+    model_chain_delete,
+    model_chain_save,
+    provider_delete,
+    provider_save,
+)
 from tenants.admin import ReadOnlyAdminMixin
 
 
@@ -53,13 +63,48 @@ class ReadOnlyAdmin(ReadOnlyAdminMixin, StaffAdmin):
 
 
 class CooldownStateAdmin(StaffAdmin):
-    """Cooldown state: not edited by hand, but deleting a row is the manual reset."""
+    """Cooldown state: not edited by hand, but deleting a row is the manual reset
+    (audited)."""
 
     def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
 
     def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
+
+    def delete_model(self, request: HttpRequest, obj: ProfileCooldown) -> None:
+        cooldown_reset(cooldown=obj, actor=request.user)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
+        for obj in queryset.select_related("profile__provider"):
+            cooldown_reset(cooldown=obj, actor=request.user)
+
+
+class AuditedInlinesMixin:
+    """Inline rows of the audited models are saved and deleted through their services."""
+
+    def save_formset(
+        self, request: HttpRequest, form: ModelForm, formset: BaseInlineFormSet, change: bool
+    ) -> None:
+        if formset.model is AuthProfile:
+            for obj in formset.save(commit=False):
+                auth_profile_save(profile=obj, actor=request.user)
+            for obj in formset.deleted_objects:
+                auth_profile_delete(profile=obj, actor=request.user)
+        elif formset.model is ProfileCooldown:
+            formset.save(commit=False)
+            for obj in formset.deleted_objects:
+                cooldown_reset(cooldown=obj, actor=request.user)
+        elif formset.model is ChainCandidate:
+            saved = formset.save(commit=False)
+            chain_candidates_save(
+                chain=formset.instance,
+                saved=saved,
+                deleted=formset.deleted_objects,
+                actor=request.user,
+            )
+        else:
+            super().save_formset(request, form, formset, change)
 
 
 class AuthProfileInline(admin.TabularInline):
@@ -70,12 +115,39 @@ class AuthProfileInline(admin.TabularInline):
 
 
 @admin.register(Provider)
-class ProviderAdmin(StaffAdmin):
+class ProviderAdmin(AuditedInlinesMixin, StaffAdmin):
     list_display = ["name", "kind", "base_url", "enabled", "profile_count"]
     list_filter = ["kind", "enabled"]
     search_fields = ["name", "base_url"]
     inlines = [AuthProfileInline]
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+    fieldsets = [
+        (None, {"fields": ["name", "kind", "base_url", "enabled"]}),
+        (
+            "Retry policy of model calls (defaults: 3 tries, 0.3 s floor, 30 s cap, 60 s)",
+            {
+                "fields": [
+                    "retry_attempts",
+                    "retry_floor_s",
+                    "retry_cap_s",
+                    "attempt_timeout_s",
+                    "connect_timeout_s",
+                ]
+            },
+        ),
+    ]
+
+    def save_model(
+        self, request: HttpRequest, obj: Provider, form: ModelForm, change: bool
+    ) -> None:
+        provider_save(provider=obj, actor=request.user)
+
+    def delete_model(self, request: HttpRequest, obj: Provider) -> None:
+        provider_delete(provider=obj, actor=request.user)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
+        for obj in queryset:
+            provider_delete(provider=obj, actor=request.user)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         return super().get_queryset(request).annotate(profile_count=Count("profiles"))
@@ -112,12 +184,24 @@ def _until(moment: datetime, now: datetime) -> str:
 
 
 @admin.register(AuthProfile)
-class AuthProfileAdmin(StaffAdmin):
+class AuthProfileAdmin(AuditedInlinesMixin, StaffAdmin):
     form = AuthProfileForm
     list_display = ["__str__", "priority", "enabled", "state"]
     list_filter = ["provider", "enabled"]
     search_fields = ["label", "provider__name"]
     inlines = [CooldownInline]
+
+    def save_model(
+        self, request: HttpRequest, obj: AuthProfile, form: ModelForm, change: bool
+    ) -> None:
+        auth_profile_save(profile=obj, actor=request.user)
+
+    def delete_model(self, request: HttpRequest, obj: AuthProfile) -> None:
+        auth_profile_delete(profile=obj, actor=request.user)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
+        for obj in queryset.select_related("provider"):
+            auth_profile_delete(profile=obj, actor=request.user)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         return (
@@ -152,7 +236,7 @@ class ChainCandidateInline(admin.TabularInline):
 
 
 @admin.register(ModelChain)
-class ModelChainAdmin(StaffAdmin):
+class ModelChainAdmin(AuditedInlinesMixin, StaffAdmin):
     form = ModelChainForm
     list_display = ["name", "is_default", "candidates_display"]
     inlines = [ChainCandidateInline]
@@ -164,31 +248,17 @@ class ModelChainAdmin(StaffAdmin):
     def candidates_display(self, obj: ModelChain) -> str:
         return " → ".join(f"{c.provider.name}/{c.model}" for c in obj.candidates.all())
 
-    def save_formset(
-        self, request: HttpRequest, form: ModelForm, formset: BaseInlineFormSet, change: bool
+    def save_model(
+        self, request: HttpRequest, obj: ModelChain, form: ModelForm, change: bool
     ) -> None:
-        if formset.model is ChainCandidate:
-            _park_moving_candidates(formset)
-        super().save_formset(request, form, formset, change)
+        model_chain_save(chain=obj, actor=request.user)
 
+    def delete_model(self, request: HttpRequest, obj: ModelChain) -> None:
+        model_chain_delete(chain=obj, actor=request.user)
 
-def _park_moving_candidates(formset: BaseInlineFormSet) -> None:
-    """Move rows whose position changes (or that go away) to free positions first, so a
-    reorder such as 1↔2 never meets the (chain, position) unique constraint half-way."""
-    moving = [
-        f.instance.pk
-        for f in formset.initial_forms
-        if f.instance.pk is not None
-        and (f in formset.deleted_forms or "position" in f.changed_data)
-    ]
-    if not moving:
-        return
-    rows = ChainCandidate.objects.filter(chain=formset.instance)
-    taken = set(rows.values_list("position", flat=True))
-    taken |= {f.cleaned_data.get("position") for f in formset.forms if f.cleaned_data}
-    spare = (p for p in range(32767, 0, -1) if p not in taken)
-    for pk in moving:
-        rows.filter(pk=pk).update(position=next(spare))
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
+        for obj in queryset:
+            model_chain_delete(chain=obj, actor=request.user)
 
 
 class UnscopedForeignKeys:
