@@ -18,7 +18,7 @@ from dataclasses import asdict, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from django.db import transaction
+from django.db import connections, transaction
 from django.db.models import Q
 
 from agents.models import FailoverAttempt, ModelCall, ProfileCooldown
@@ -151,6 +151,19 @@ class RowLedger:
         rows_update(*updates, relaxed=True, using=self.using)
 
 
+def snapshot_query(conn: Any, profile_ids: Iterable[str | int]) -> tuple[str, list]:
+    """PostgreSQL: the cooldown snapshot of these profiles as plain SQL (it is on every
+    call's hot path; timestamptz arrives as aware datetimes)."""
+    q = conn.ops.quote_name
+    meta = ProfileCooldown._meta
+    columns = ", ".join(q(meta.get_field(name).column) for name in RowCooldownStore._COLUMNS)
+    sql = (
+        f"SELECT {columns} FROM {q(meta.db_table)} "  # noqa: S608 - names from _meta
+        f"WHERE {q(meta.get_field('profile').column)} = ANY(%s)"
+    )
+    return sql, [[int(p) for p in profile_ids]]
+
+
 class RowCooldownStore:
     """CooldownStore over ProfileCooldown rows on the independent connection.
 
@@ -170,13 +183,30 @@ class RowCooldownStore:
         *_STATE_TIMES,
     )
 
-    def __init__(self, profile_ids: Iterable[str], *, using: str | None = None) -> None:
+    def __init__(
+        self,
+        profile_ids: Iterable[str],
+        *,
+        using: str | None = None,
+        rows: Iterable[tuple] | None = None,
+    ) -> None:
+        """`rows`: the snapshot already read with `snapshot_query` (e.g. in the same round
+        trip as the call row's insert); otherwise it is read here."""
         self.using = using or independent_alias()
-        rows = (
-            ProfileCooldown.objects.using(self.using)
-            .filter(profile_id__in=[int(p) for p in profile_ids])
-            .values_list(*self._COLUMNS)
-        )
+        ids = [int(p) for p in profile_ids]
+        conn = connections[self.using]
+        if rows is not None:
+            pass
+        elif conn.vendor == "postgresql" and ids:
+            with conn.cursor() as cursor:
+                cursor.execute(*snapshot_query(conn, ids))
+                rows = cursor.fetchall()
+        else:
+            rows = (
+                ProfileCooldown.objects.using(self.using)
+                .filter(profile_id__in=ids)
+                .values_list(*self._COLUMNS)
+            )
         self.states = {(str(row[0]), row[1]): self._state(*row[2:]) for row in rows}
 
     @staticmethod

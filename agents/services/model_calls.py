@@ -13,14 +13,14 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 
 import httpx
-from django.db import IntegrityError
+from django.db import IntegrityError, connections
 from django.utils import timezone
 
 from agents.models import Agent, ModelCall, ModelCallStatus, ModelChain, Provider, Run
 from agents.providers.base import ChatRequest, ChatResult, ProviderResponseError, ToolCall, Usage
 from agents.providers.registry import client_for
 from agents.selectors import LoadedChain, chain_load_cached
-from agents.services.failover_store import RowCooldownStore, RowLedger
+from agents.services.failover_store import RowCooldownStore, RowLedger, snapshot_query
 from orion.core.rows import independent_alias, independent_refresh, row_insert
 from orion.core.secrets import SecretUndecryptable
 from orion.reliability import (
@@ -98,12 +98,32 @@ def _sender(
 
 
 def _open_call(
-    *, key: str, chain: ModelChain, agent: Agent | None, run: Run | None, using: str
-) -> tuple[ModelCall, bool]:
-    """The call row for `key`, and whether it was just created (then it has no attempts)."""
+    *,
+    key: str,
+    chain: ModelChain,
+    agent: Agent | None,
+    run: Run | None,
+    using: str,
+    profile_ids: list[str],
+) -> tuple[ModelCall, bool, list[tuple] | None]:
+    """The call row for `key`, whether it was just created (then it has no attempts), and
+    on PostgreSQL the cooldown snapshot, read in the same round trip."""
     call = ModelCall(tenant_id=require_tenant_id(), key=key, chain=chain, agent=agent, run=run)
+    conn = connections[using]
     try:
-        inserted = row_insert(call, conflict=("tenant", "key"), relaxed=True, using=using)
+        if conn.vendor == "postgresql":
+            inserted, snapshot = row_insert(
+                call,
+                conflict=("tenant", "key"),
+                relaxed=True,
+                using=using,
+                then_select=snapshot_query(conn, profile_ids),
+            )
+        else:
+            inserted, snapshot = (
+                row_insert(call, conflict=("tenant", "key"), relaxed=True, using=using),
+                None,
+            )
     except IntegrityError as exc:
         raise IntegrityError(
             f"model call {key!r}: its tenant, agent, run or chain is not visible to the "
@@ -111,8 +131,8 @@ def _open_call(
             f"(model calls write on a separate connection). Database said: {exc}"
         ) from exc
     if inserted is not None:
-        return call, True
-    return ModelCall.objects.using(using).get(key=key), False
+        return call, True, snapshot
+    return ModelCall.objects.using(using).get(key=key), False, snapshot
 
 
 def model_call_run(
@@ -137,13 +157,21 @@ def model_call_run(
     loaded = chain_load_cached(agent=agent, chain=chain)
     independent_refresh()
     using = independent_alias()
-    call, fresh = _open_call(key=key, chain=loaded.chain, agent=agent, run=run, using=using)
+    call, fresh, snapshot = _open_call(
+        key=key,
+        chain=loaded.chain,
+        agent=agent,
+        run=run,
+        using=using,
+        profile_ids=list(loaded.auth),
+    )
     if call.status == ModelCallStatus.SUCCEEDED and call.result is not None:
         return _stored_result(call.result)
     if call.status == ModelCallStatus.FAILED:
         raise ModelCallClosed(f"model call {key!r} failed: {call.error[:300]}")
     if not fresh and call.chain_id not in (None, loaded.chain.pk):
         loaded = chain_load_cached(chain=call.chain)  # resume on the chain it started on
+        snapshot = None  # read again for that chain's profiles
     ledger = RowLedger(
         call, {pk: row.pk for pk, row in loaded.auth.items()}, fresh=fresh, using=using
     )
@@ -151,7 +179,7 @@ def model_call_run(
         loaded.candidates,
         loaded.profiles_of,
         ledger,
-        RowCooldownStore(loaded.auth, using=using),
+        RowCooldownStore(loaded.auth, using=using, rows=snapshot),
         provider_policies={name: provider_policy(p) for name, p in loaded.providers.items()},
         clock=clock,
         sleep=sleep,

@@ -18,6 +18,7 @@ per write here; never use it for money or messages.
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Mapping, Sequence
 from functools import cache
 from typing import Any
@@ -55,12 +56,20 @@ def independent_alias() -> str:
     return INDEPENDENT_ALIAS
 
 
-def independent_refresh() -> None:
-    """Drop the independent connection if it errored or outlived CONN_MAX_AGE (call it at
-    the start of a unit of work, like Django does for "default" per request)."""
+def independent_refresh(*, idle_check_s: float = 5.0) -> None:
+    """Start of a unit of work (like Django's per-request check for "default"): drop the
+    independent connection if it errored or outlived CONN_MAX_AGE, and health-check it
+    only when it sat idle for `idle_check_s` (a busy worker skips that round trip)."""
     wrapper = getattr(connections._connections, INDEPENDENT_ALIAS, None)
-    if wrapper is not None and wrapper._orion_pid == os.getpid():
+    if wrapper is None or wrapper._orion_pid != os.getpid():
+        return
+    now = time.monotonic()
+    idle = now - getattr(wrapper, "_orion_used_at", 0.0) >= idle_check_s
+    wrapper._orion_used_at = now
+    if idle or wrapper.errors_occurred:
         wrapper.close_if_unusable_or_obsolete()
+    elif wrapper.close_at is not None and now >= wrapper.close_at:
+        wrapper.close()
 
 
 def independent_close() -> None:
@@ -107,20 +116,37 @@ def row_insert(
     conflict: Sequence[str] = (),
     relaxed: bool = False,
     using: str | None = None,
-) -> int | None:
+    then_select: tuple[str, list] | None = None,
+) -> int | tuple[int | None, list[tuple]] | None:
     """INSERT `obj` in one statement and set its pk. With `conflict` (field names of a
-    unique constraint) an existing row wins: nothing is written and None is returned."""
+    unique constraint) an existing row wins: nothing is written and None is returned.
+
+    `then_select` (PostgreSQL only): a SELECT sent in the same round trip, after the
+    insert; the result is then `(pk or None, its rows)`."""
     model = type(obj)
     conn = _connection(model, using)
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
     params = [f.get_db_prep_save(f.pre_save(obj, True), conn) for f in fields]
     sql = _insert_sql(model, conn.vendor, tuple(conflict))
-    row = _execute(conn, sql, params, relaxed=relaxed, fetch=True)
-    if row is None:
-        return None
-    obj.pk = row[0]
-    obj._state.adding, obj._state.db = False, conn.alias
-    return obj.pk
+    selected: list[tuple] = []
+    if then_select is not None:
+        if conn.vendor != "postgresql":
+            raise ValueError("then_select needs PostgreSQL (several statements per call)")
+        prefix = RELAXED_PREFIX if relaxed else ""
+        with conn.cursor() as cursor:
+            cursor.execute(f"{prefix}{sql}; {then_select[0]}", [*params, *then_select[1]])
+            if relaxed:
+                cursor.nextset()
+            row = cursor.fetchone()
+            cursor.nextset()
+            selected = cursor.fetchall()
+    else:
+        row = _execute(conn, sql, params, relaxed=relaxed, fetch=True)
+    if row is not None:
+        obj.pk = row[0]
+        obj._state.adding, obj._state.db = False, conn.alias
+    pk = None if row is None else obj.pk
+    return (pk, selected) if then_select is not None else pk
 
 
 def _update(

@@ -77,3 +77,52 @@ def test_relaxed_commit_is_scoped_to_its_own_statement(cast):
     with connection.cursor() as cursor:
         cursor.execute("SHOW synchronous_commit")
         assert cursor.fetchone()[0] == before
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_independent_connection_commits_whatever_the_caller_holds(cast):
+    from django.db import transaction
+
+    from orion.core.rows import INDEPENDENT_ALIAS, independent_alias
+
+    if connection.vendor != "postgresql":
+        assert independent_alias() == "default"  # SQLite: documented fallback
+        pytest.skip("a second, independent connection needs PostgreSQL")
+
+    class Rollback(Exception):
+        pass
+
+    using = independent_alias()
+    assert using == INDEPENDENT_ALIAS
+    with pytest.raises(Rollback), transaction.atomic():
+        Invitation.objects.unscoped().filter(tenant=cast.tenant).delete()  # caller's work
+        row_insert(_invitation(cast, "d" * 64), using=using)
+        raise Rollback
+    assert Invitation.objects.unscoped().filter(token_hash="d" * 64).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_insert_then_select_in_one_round_trip(cast):
+    from django.test.utils import CaptureQueriesContext
+
+    from orion.core.rows import independent_alias
+
+    if connection.vendor != "postgresql":
+        pytest.skip("several statements per round trip is PostgreSQL only here")
+    from django.db import connections
+
+    using = independent_alias()
+    select = (
+        f"SELECT token_hash FROM {Invitation._meta.db_table} WHERE token_hash = %s",
+        ["e" * 64],
+    )
+    with CaptureQueriesContext(connections[using]) as queries:
+        pk, rows = row_insert(
+            _invitation(cast, "e" * 64), relaxed=True, using=using, then_select=select
+        )
+    assert pk is not None and rows == [("e" * 64,)]
+    assert len(queries) == 1
+    again, rows = row_insert(
+        _invitation(cast, "e" * 64), conflict=("token_hash",), using=using, then_select=select
+    )
+    assert again is None and rows == [("e" * 64,)]
