@@ -71,10 +71,14 @@ def _router(primary_base: str, fallback_base: str, *, tuned: bool):
 
 
 def _interleaved(sides: dict[str, Callable[[], object]], n: int, *, warmup: int = 5):
-    """Run the sides round-robin, call by call; p50 samples per side (ms)."""
+    """Run the sides call by call, rotating who goes first each round (a call right after
+    LiteLLM's runs slower: its logging thread is still busy and the caches are cold, so
+    every side takes that seat equally often). Samples per side (ms)."""
     samples: dict[str, list[float]] = {name: [] for name in sides}
+    order = list(sides.items())
     for i in range(warmup + n):
-        for name, fn in sides.items():
+        k = i % len(order)
+        for name, fn in order[k:] + order[:k]:
             start = time.perf_counter()
             fn()
             if i >= warmup:
