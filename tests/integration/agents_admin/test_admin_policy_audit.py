@@ -256,3 +256,17 @@ def test_audit_rows_are_append_only(staff, provider):
         event.save()
     with pytest.raises(AppendOnly):
         StaffAuditEvent.objects.all().delete()
+
+
+def test_staff_read_the_audit_log_and_cannot_edit_it(staff, provider):
+    staff.post(f"{A}/provider/{provider.pk}/change/", _provider_data(provider, retry_attempts="4"))
+    event = _events()[0]
+    listing = staff.get("/admin/core/staffauditevent/")
+    assert listing.status_code == 200 and "provider.changed" in _text(listing)
+    page = staff.get(f"/admin/core/staffauditevent/{event.pk}/change/")
+    assert page.status_code == 200
+    assert (
+        staff.post(f"/admin/core/staffauditevent/{event.pk}/delete/", {"post": "yes"}).status_code
+        == 403
+    )
+    assert StaffAuditEvent.objects.filter(pk=event.pk).exists()
