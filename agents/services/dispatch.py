@@ -6,7 +6,7 @@ Per tick, a constant number of queries whatever the number of agents:
   1. the due agents, at most `heartbeat_concurrency` per tenant (a window rank), locked
      with FOR UPDATE SKIP LOCKED so two dispatchers never take the same agent;
   2. the live runs of those tenants (for the fairness cap and for coalescing);
-  3. one INSERT of the new Runs; 4. one UPDATE of the agents' next due times;
+  3. one INSERT of the new Runs; 4. one UPDATE of the agents' next due times (unnest);
   5. one UPDATE counting the coalesced heartbeats.
 An agent over its tenant's cap stays due and is taken by a later tick."""
 
@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Subquery, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
@@ -51,6 +51,7 @@ def _due(now: datetime, batch: int) -> list[Agent]:
             )
         )
         .filter(rank__lte=F("tenant__heartbeat_concurrency"))
+        .order_by()
         .values("pk")
     )
     return list(
@@ -107,7 +108,7 @@ def dispatch_due(
             agent.wake_trigger = ""
             advanced.append(agent)
         result.runs = _insert_runs(new_runs)
-        Agent.objects.unscoped().bulk_update(advanced, ["next_heartbeat_at", "wake_trigger"])
+        _advance(advanced)
         if result.coalesced:
             Run.objects.unscoped().filter(
                 agent_id__in=result.coalesced, status__in=LIVE_RUN_STATUSES
@@ -115,6 +116,24 @@ def dispatch_due(
         runs = list(result.runs)
         transaction.on_commit(lambda: [enqueue(run) for run in runs])
     return result
+
+
+def _advance(agents: list[Agent]) -> None:
+    """Write the agents' next due times in one statement. On PostgreSQL an UPDATE joined
+    to unnest()ed arrays: Django's bulk_update builds a CASE per row in Python, ~1 ms per
+    agent, which would make the tick the bottleneck at 10,000 agents."""
+    if not agents:
+        return
+    if connection.vendor != "postgresql":
+        Agent.objects.unscoped().bulk_update(agents, ["next_heartbeat_at", "wake_trigger"])
+        return
+    table = connection.ops.quote_name(Agent._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} AS a SET next_heartbeat_at = v.due, wake_trigger = '' "  # noqa: S608
+            "FROM unnest(%s::bigint[], %s::timestamptz[]) AS v(id, due) WHERE a.id = v.id",
+            [[a.pk for a in agents], [a.next_heartbeat_at for a in agents]],
+        )
 
 
 def _insert_runs(runs: list[Run]) -> list[Run]:

@@ -13,7 +13,8 @@ from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from agents.context import system_prompt, task_prompt
@@ -73,9 +74,10 @@ def run_claim(*, run_id: int, owner: str) -> Claim:
             lease_owner=owner[:64],
             lease_until=lease,
             last_progress_at=now,
+            started_at=Coalesce("started_at", Value(now)),
         )
     )
-    run = Run.objects.select_related("agent__tenant", "task").filter(pk=run_id).first()
+    run = Run.objects.select_related("agent__tenant", "task", "session").filter(pk=run_id).first()
     if run is None:
         return Claim(None, why="no such run")
     if not taken:
@@ -86,16 +88,17 @@ def run_claim(*, run_id: int, owner: str) -> Claim:
                 why=f"run {run_id} is held by {run.lease_owner}",
             )
         return Claim(None, why=f"run {run_id} is {run.status}")
-    resumed = run.started_at is not None
-    if not resumed:
-        run.started_at = now
-        Run.objects.filter(pk=run_id).update(started_at=now)
-    return Claim(run, resumed=resumed)
+    return Claim(run, resumed=run.started_at != now)
 
 
 def _close(run: Run, status: str, **values: object) -> None:
     Run.objects.filter(pk=run.pk).update(
-        status=status, ended_at=timezone.now(), lease_until=None, **values
+        status=status,
+        ended_at=timezone.now(),
+        lease_until=None,
+        task_id=run.task_id,
+        session_id=run.session_id,
+        **values,
     )
     run.status = status
 
@@ -105,11 +108,11 @@ def _skip(run: Run, reason: str) -> Run:
     return run
 
 
-def _inbox(agent: Agent, run: Run) -> tuple[Task | None, Session | None]:
+def _inbox(agent: Agent, run: Run) -> tuple[Task | None, Session | None, bool]:
     """The work for this heartbeat: a task someone is talking to the agent about (oldest
-    pending message first), else its most important ready task."""
-    if run.task_id is not None:  # resumed
-        return run.task, session_for(agent_id=agent.pk, key=task_session_key(run.task_id))
+    pending message first), else its most important ready task; and whether messages wait."""
+    if run.task_id is not None or run.session_id is not None:  # resumed
+        return run.task, run.session, True
     waiting = (
         SessionMessage.objects.filter(session__agent=agent, status=MessageStatus.PENDING)
         .select_related("session")
@@ -121,7 +124,7 @@ def _inbox(agent: Agent, run: Run) -> tuple[Task | None, Session | None]:
         task = None
         if key.startswith("task:"):
             task = Task.objects.filter(pk=int(key.split(":", 1)[1])).first()
-        return task, waiting.session
+        return task, waiting.session, True
     tasks = list(
         Task.objects.filter(assignee=agent, status__in=ACTIONABLE_TASK_STATUSES)
         .exclude(blockers__status__in=OPEN_TASK_STATUSES)
@@ -129,8 +132,8 @@ def _inbox(agent: Agent, run: Run) -> tuple[Task | None, Session | None]:
     )
     for task in tasks:
         if task.checkout_run_id in (None, run.pk) or not _held(task):
-            return task, None
-    return (tasks[0], None) if tasks else (None, None)
+            return task, None, False
+    return (tasks[0], None, False) if tasks else (None, None, False)
 
 
 def _held(task: Task) -> bool:
@@ -139,15 +142,20 @@ def _held(task: Task) -> bool:
     ).exists()
 
 
+def _pending(session: Session) -> bool:
+    return SessionMessage.objects.filter(session=session, status=MessageStatus.PENDING).exists()
+
+
 def _take_messages(run: Run, session: Session, step: int) -> list[SessionMessage]:
     """Claim the session's pending messages for the turn starting at `step` (in arrival
     order); on resume, the ones this run had claimed for it."""
-    SessionMessage.objects.filter(session=session, status=MessageStatus.PENDING).update(
-        status=MessageStatus.DONE, run=run, step=step
-    )
-    return list(
-        SessionMessage.objects.filter(run=run, step=step, role=MessageRole.USER).order_by("id")
-    )
+    with transaction.atomic():
+        SessionMessage.objects.filter(session=session, status=MessageStatus.PENDING).update(
+            status=MessageStatus.DONE, run=run, step=step
+        )
+        return list(
+            SessionMessage.objects.filter(run=run, step=step, role=MessageRole.USER).order_by("id")
+        )
 
 
 def _opening(task: Task | None, messages: list[SessionMessage], first: bool) -> str:
@@ -159,19 +167,23 @@ def _opening(task: Task | None, messages: list[SessionMessage], first: bool) -> 
 
 
 def _answered_by(run: Run) -> dict[str, object]:
+    """Which provider/model gave the run's last answer, and whether any answer came from
+    a fallback candidate (one query)."""
+    fallback = FailoverAttempt.objects.filter(
+        call__run=OuterRef("run"), status="succeeded", candidate_index__gt=0
+    )
     last = (
         ModelCall.objects.filter(run=run, status="succeeded")
         .order_by("-created_at", "-id")
-        .values("provider", "model")
+        .values("provider", "model", fell_back=Exists(fallback))
         .first()
     )
-    fell_back = FailoverAttempt.objects.filter(
-        call__run=run, status="succeeded", candidate_index__gt=0
-    ).exists()
+    if last is None:
+        return {"answered_provider": "", "answered_model": "", "fell_back": False}
     return {
-        "answered_provider": (last or {}).get("provider", ""),
-        "answered_model": (last or {}).get("model", ""),
-        "fell_back": fell_back,
+        "answered_provider": last["provider"],
+        "answered_model": last["model"],
+        "fell_back": last["fell_back"],
     }
 
 
@@ -184,7 +196,8 @@ def _report(run: Run, agent: Agent, task: Task | None, state: LoopState) -> None
     with transaction.atomic():
         if task is not None:
             comment_create(task=task, body=summary, actor_agent=agent, run=run)
-            _post_to_parent(run, agent, task.pk, summary)
+            if task.parent_id is not None:
+                _post_to_parent(run, agent, task.pk, summary)
             task_release(task_id=task.pk, run_id=run.pk)
         _close(
             run,
@@ -224,36 +237,59 @@ def run_give_back(run: Run, task: Task | None) -> None:
 def heartbeat_execute(*, run_id: int, owner: str, deadline: float | None = None) -> Claim:
     """Run (or resume) one heartbeat. Returns the claim: its run is None when another
     worker holds the run (retry after `retry_in`) or it had ended already."""
-    claim = run_claim(run_id=run_id, owner=owner)
-    run = claim.run
-    if run is None:
-        return claim
+    with transaction.atomic():  # claim to checkout: one commit, no model call inside
+        claim = run_claim(run_id=run_id, owner=owner)
+        run = claim.run
+        if run is None:
+            return claim
+        work = _begin(run, resumed=claim.resumed)
+        if work is None:
+            return claim
+    task, session, messages_waiting = work
+    state = _work(
+        run,
+        run.agent,
+        task,
+        session,
+        deadline=deadline,
+        resumed=claim.resumed,
+        messages_waiting=messages_waiting,
+    )
+    if state is not None:
+        _report(run, run.agent, task, state)
+        if Run.objects.filter(pk=run.pk, coalesced__gt=0).exists():
+            agent_wake(agent_id=run.agent_id, trigger=run.trigger)
+    return claim
+
+
+def _begin(run: Run, *, resumed: bool) -> tuple[Task | None, Session, bool] | None:
+    """Skip early (recorded, zero tokens) or check out the work: (task, session, whether
+    messages wait). None when the run was skipped."""
     agent = run.agent
-    tenant = agent.tenant
-    if tenant.heartbeats_paused:
-        return Claim(_skip(run, "the company's heartbeats are paused (kill switch)"))
+    if agent.tenant.heartbeats_paused:
+        _skip(run, "the company's heartbeats are paused (kill switch)")
+        return None
     if agent.status != AgentStatus.ACTIVE:
         why = f" ({agent.get_pause_reason_display()})" if agent.pause_reason else ""
-        return Claim(_skip(run, f"{agent.name} is {agent.status}{why}"))
-    task, session = _inbox(agent, run)
+        _skip(run, f"{agent.name} is {agent.status}{why}")
+        return None
+    task, session, messages_waiting = _inbox(agent, run)
     if task is None and session is None:
-        return Claim(_skip(run, "no actionable work"))
+        _skip(run, "no actionable work")
+        return None
     if task is not None:
         try:
             task_checkout(task=task, run=run)
         except CheckoutConflict as exc:
-            return Claim(_skip(run, f"task {task.pk} is checked out by run {exc.holder_run_id}"))
+            _skip(run, f"task {task.pk} is checked out by run {exc.holder_run_id}")
+            return None
         session = session or session_for(agent_id=agent.pk, key=task_session_key(task.pk))
-        if run.task_id is None:
-            Run.objects.filter(pk=run.pk).update(task=task, session=session)
-    elif run.session_id is None:
-        Run.objects.filter(pk=run.pk).update(session=session)
-    state = _work(run, agent, task, session, deadline=deadline, resumed=claim.resumed)
-    if state is not None:
-        _report(run, agent, task, state)
-        if Run.objects.filter(pk=run.pk, coalesced__gt=0).exists():
-            agent_wake(agent_id=agent.pk, trigger=run.trigger)
-    return Claim(run, resumed=claim.resumed)
+    # Written with the first progress or the close: a run resumed before that finds the
+    # same task again (checked out by itself) or the same waiting messages.
+    run.task, run.session = task, session
+    if messages_waiting and not resumed:  # the messages it claims must find it again
+        Run.objects.filter(pk=run.pk).update(task=task, session=session)
+    return task, session, messages_waiting
 
 
 def _work(
@@ -264,15 +300,18 @@ def _work(
     *,
     deadline: float | None,
     resumed: bool,
+    messages_waiting: bool,
 ) -> LoopState | None:
-    """Turns until no message waits; None when the run ended otherwise (recorded)."""
+    """Turns until no message waits (a message that arrived mid-turn gets the next turn);
+    None when the run ended otherwise (recorded)."""
     system = system_prompt(agent=agent, mission=agent.tenant.mission)
     chain = task.model_chain if task is not None and task.model_chain_id else None
     state = LoopState()
     try:
         while True:
             first = state.step == 0
-            messages = _take_messages(run, session, state.step + 1)
+            waiting = messages_waiting if first else _pending(session)
+            messages = _take_messages(run, session, state.step + 1) if waiting or resumed else []
             if not first and not messages:
                 return state
             state.messages.append(ChatMessage(role="user", content=_opening(task, messages, first)))

@@ -59,21 +59,23 @@ def _line(run: Run, session: Session | None, step: int, **values: object) -> Ses
     return SessionMessage(tenant_id=run.tenant_id, session=session, run=run, step=step, **values)
 
 
-def _still_allowed(agent: Agent) -> bool:
-    return Agent.objects.filter(
-        pk=agent.pk, status=AgentStatus.ACTIVE, tenant__heartbeats_paused=False
-    ).exists()
-
-
 def _progress(run: Run, state: LoopState) -> None:
+    """Record progress and renew the lease, only while the agent may still work (active,
+    its company's heartbeats not paused): one statement that is also the pause check."""
     now = timezone.now()
-    Run.objects.filter(pk=run.pk).update(
+    alive = Run.objects.filter(
+        pk=run.pk, agent__status=AgentStatus.ACTIVE, tenant__heartbeats_paused=False
+    ).update(
         last_progress_at=now,
         lease_until=now + timedelta(seconds=settings.ORION_RUN_LEASE_S),
+        task_id=run.task_id,
+        session_id=run.session_id,
         steps=state.step,
         input_tokens=state.input_tokens,
         output_tokens=state.output_tokens,
     )
+    if not alive:
+        raise LoopStopped(f"{run.agent.name} was paused (or the company's heartbeats were)")
 
 
 def _run_tool(
@@ -85,23 +87,17 @@ def _run_tool(
     session: Session | None,
     resumed: bool,
 ) -> str:
-    """Run one tool call (or replay it), recording it and its transcript line atomically."""
+    """Run one tool call (or replay it). The tool's writes, its record and its transcript
+    line commit together; a refused tool's writes are rolled back and the refusal is
+    recorded on its own."""
     run = ctx.run
     if resumed:
         done = ToolCallRecord.objects.filter(run=run, step=step, index=index).first()
         if done is not None:
             return done.result
     started = time.perf_counter()
-    with transaction.atomic():
-        tool = tool_get(call.name)
-        status = ToolCallStatus.SUCCEEDED
-        try:
-            if tool is None or tool.name not in {t.name for t in tools_for(ctx.agent)}:
-                raise ToolError(f"no tool {call.name!r} for you")
-            with transaction.atomic():  # a failed tool leaves none of its writes
-                result = tool.handler(ctx, tool.check(call.arguments))
-        except ToolError as exc:
-            status, result = ToolCallStatus.FAILED, f"error: {exc}"
+
+    def record(status: str, result: str) -> str:
         ToolCallRecord.objects.create(
             tenant_id=run.tenant_id,
             run=run,
@@ -114,20 +110,21 @@ def _run_tool(
             result=result,
             duration_ms=(time.perf_counter() - started) * 1000.0,
         )
-        SessionMessage.objects.bulk_create(
-            [
-                _line(
-                    run,
-                    session,
-                    step,
-                    role=MessageRole.TOOL,
-                    content=result,
-                    tool_call_id=call.id[:80],
-                )
-            ],
-            ignore_conflicts=True,
+        line = _line(
+            run, session, step, role=MessageRole.TOOL, content=result, tool_call_id=call.id[:80]
         )
-    return result
+        SessionMessage.objects.bulk_create([line], ignore_conflicts=True)
+        return result
+
+    tool = tool_get(call.name)
+    try:
+        if tool is None or tool not in tools_for(ctx.agent):
+            raise ToolError(f"no tool {call.name!r} for you")
+        with transaction.atomic():
+            return record(ToolCallStatus.SUCCEEDED, tool.handler(ctx, tool.check(call.arguments)))
+    except ToolError as exc:
+        with transaction.atomic():
+            return record(ToolCallStatus.FAILED, f"error: {exc}")
 
 
 def loop_turn(
@@ -154,8 +151,6 @@ def loop_turn(
         if state.input_tokens + state.output_tokens >= agent.max_run_tokens:
             state.stopped = "token cap"
             return state
-        if state.step > 0 and not _still_allowed(agent):
-            raise LoopStopped(f"{agent.name} was paused (or the company's heartbeats were)")
         state.step += 1
         step = state.step
         result: ChatResult = model_call_run(
@@ -175,27 +170,24 @@ def loop_turn(
         state.output_tokens += result.usage.output_tokens
         state.content = result.content
         calls = [{"id": c.id, "name": c.name, "arguments": c.arguments} for c in result.tool_calls]
-        SessionMessage.objects.bulk_create(
-            [
-                _line(
-                    run,
-                    session,
-                    step,
-                    role=MessageRole.ASSISTANT,
-                    content=result.content,
-                    tool_calls=calls or None,
-                )
-            ],
-            ignore_conflicts=True,
+        line = _line(
+            run,
+            session,
+            step,
+            role=MessageRole.ASSISTANT,
+            content=result.content,
+            tool_calls=calls or None,
         )
         state.messages.append(
             ChatMessage(
                 role="assistant", content=result.content, tool_calls=list(result.tool_calls) or None
             )
         )
-        _progress(run, state)
-        if not result.tool_calls:
-            return state
+        with transaction.atomic():
+            SessionMessage.objects.bulk_create([line], ignore_conflicts=True)
+            if not result.tool_calls:
+                return state  # the run's close records this step
+            _progress(run, state)
         for index, call in enumerate(result.tool_calls):
             output = _run_tool(ctx, step, index, call, session=session, resumed=resumed)
             state.messages.append(ChatMessage(role="tool", content=output, tool_call_id=call.id))

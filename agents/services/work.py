@@ -9,7 +9,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
 from agents.models import (
@@ -151,22 +151,24 @@ def goal_update(
 # -- tasks ----------------------------------------------------------------------------------
 
 
-def _task_check(task: Task) -> None:
-    """References must be this tenant's rows (the scoped manager sees no other tenant's)."""
+def _task_check(task: Task, changed: set[str]) -> None:
+    """The changed references must be this tenant's rows (the scoped manager sees no other
+    tenant's); the fields must be valid."""
     refs = (
         ("assignee", Agent, task.assignee_id),
         ("goal", Goal, task.goal_id),
         ("parent", Task, task.parent_id),
     )
     for field, model, pk in refs:
-        if pk is not None and not model.objects.filter(pk=pk).exists():
+        if field in changed and pk is not None and not model.objects.filter(pk=pk).exists():
             raise ValidationError({field: f"That {field} is not in this company."})
     if (
-        task.model_chain_id is not None
+        "model_chain" in changed
+        and task.model_chain_id is not None
         and not ModelChain.objects.filter(pk=task.model_chain_id).exists()
     ):
         raise ValidationError({"model_chain": "No such model chain."})
-    if task.parent_id is not None and task.pk is not None:
+    if "parent" in changed and task.parent_id is not None and task.pk is not None:
         seen, parent_id = {task.pk}, task.parent_id
         for _ in range(MAX_TREE_DEPTH + 1):
             if parent_id is None:
@@ -178,7 +180,19 @@ def _task_check(task: Task) -> None:
                 Task.objects.filter(pk=parent_id).values_list("parent_id", flat=True).first()
             )
     try:
-        task.full_clean(exclude=["tenant", "assignee", "goal", "parent", "model_chain", "blockers"])
+        task.full_clean(
+            exclude=[
+                "tenant",
+                "assignee",
+                "goal",
+                "parent",
+                "model_chain",
+                "blockers",
+                "checkout_run",
+                "created_by_user",
+                "created_by_agent",
+            ]
+        )
     except ValidationError as exc:
         raise ValidationError(exc.message_dict) from exc
 
@@ -230,7 +244,7 @@ def task_create(
         created_by_agent=actor_agent,
     )
     _set_task_fields(task, {"title": title, **values})
-    _task_check(task)
+    _task_check(task, set(TASK_FIELDS))
     task.save()
     if blockers:
         task_set_blockers(task=task, blockers=blockers)
@@ -267,7 +281,7 @@ def task_update(
     task = Task.objects.select_for_update().get(pk=task.pk)
     before = _task_snapshot(task)
     _set_task_fields(task, values)
-    _task_check(task)
+    _task_check(task, set(values))
     task.save()
     if blockers is not None:
         task_set_blockers(task=task, blockers=blockers)
@@ -298,9 +312,16 @@ def mentions_find(body: str, agents: list[Agent]) -> list[Agent]:
 
 
 def session_for(*, agent_id: int, key: str) -> Session:
-    session, _ = Session.objects.get_or_create(
-        agent_id=agent_id, key=key, defaults={"tenant_id": require_tenant_id()}
-    )
+    """The agent's session on `key`, created on first use (no savepoint: an INSERT that
+    ignores a concurrent twin, then the read)."""
+    rows = Session.objects.filter(agent_id=agent_id, key=key)
+    session = rows.first()
+    if session is None:
+        Session.objects.bulk_create(
+            [Session(tenant_id=require_tenant_id(), agent_id=agent_id, key=key)],
+            ignore_conflicts=True,
+        )
+        session = rows.get()
     return session
 
 
@@ -331,10 +352,9 @@ def comment_create(
         author_agent=actor_agent,
         run=run,
     )
+    candidates = list(Agent.objects.filter(status="active")) if "@" in body else []
     mentioned = [
-        a
-        for a in mentions_find(body, list(Agent.objects.filter(status="active")))
-        if actor_agent is None or a.pk != actor_agent.pk
+        a for a in mentions_find(body, candidates) if actor_agent is None or a.pk != actor_agent.pk
     ]
     if mentioned:
         comment.mentions.set(mentioned)
@@ -374,26 +394,31 @@ def _holder_is_live(holder_id: int | None, now: Any) -> bool:
 
 
 def task_checkout(*, task: Task, run: Run) -> Task:
-    """Take the task for `run`: a compare-and-set on the holder seen, so of N concurrent
-    callers exactly one wins. A holder whose run ended or whose lease expired is dead and
-    its lease is reclaimed. Raises CheckoutConflict when a live run holds it."""
+    """Take the task for `run`: a compare-and-set on the holder seen (`task` as the caller
+    read it), so of N concurrent callers exactly one wins. A holder whose run ended or whose
+    lease expired is dead and its lease is reclaimed. Raises CheckoutConflict when a live
+    run holds it. A task still "todo" moves to "in_progress" in the same statement."""
     now = timezone.now()
+    holder = task.checkout_run_id
     for _ in range(3):
-        holder = Task.objects.filter(pk=task.pk).values_list("checkout_run_id", flat=True).first()
         if holder == run.pk:
             return task
         if _holder_is_live(holder, now):
             raise CheckoutConflict(task, holder)
         won = Task.objects.filter(pk=task.pk, checkout_run_id=holder).update(
-            checkout_run_id=run.pk, checked_out_at=now
+            checkout_run_id=run.pk,
+            checked_out_at=now,
+            status=Case(
+                When(status=TaskStatus.TODO, then=Value(TaskStatus.IN_PROGRESS)),
+                default=F("status"),
+            ),
         )
         if won:
-            Task.objects.filter(pk=task.pk, status=TaskStatus.TODO).update(
-                status=TaskStatus.IN_PROGRESS
-            )
             task.checkout_run_id, task.checked_out_at = run.pk, now
+            if task.status == TaskStatus.TODO:
+                task.status = TaskStatus.IN_PROGRESS
             return task
-    holder = Task.objects.filter(pk=task.pk).values_list("checkout_run_id", flat=True).first()
+        holder = Task.objects.filter(pk=task.pk).values_list("checkout_run_id", flat=True).first()
     raise CheckoutConflict(task, holder)
 
 
