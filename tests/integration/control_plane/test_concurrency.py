@@ -51,9 +51,7 @@ with tenant_scope(tenant_id):
     except CheckoutConflict as exc:
         print(json.dumps({{"lost": run_id, "holder": exc.holder_run_id}}))
 """
-    procs = [
-        spawn(code.format(args=(team.tenant.pk, task.pk, run.pk, start_at))) for run in runs
-    ]
+    procs = [spawn(code.format(args=(team.tenant.pk, task.pk, run.pk, start_at))) for run in runs]
     results = []
     for proc in procs:
         out, err = proc.communicate(timeout=60)
@@ -74,7 +72,8 @@ def test_a_dead_runs_lease_is_reclaimed(team):
         Task.objects.filter(pk=task.pk).update(checkout_run=dead)
         Run.objects.filter(pk=dead.pk).update(lease_until=timezone.now() - timedelta(seconds=1))
         other = Run.objects.create(
-            agent=team.boss, status=RunStatus.RUNNING,
+            agent=team.boss,
+            status=RunStatus.RUNNING,
             lease_until=timezone.now() + timedelta(minutes=5),
         )
         from agents.services.work import task_checkout

@@ -197,3 +197,36 @@ def test_a_due_heartbeat_while_one_runs_is_coalesced(team, llm, runner):
     runner.dispatch()
     assert Run.objects.unscoped().filter(agent=team.writer).count() == 1
     assert Run.objects.unscoped().get(agent=team.writer).coalesced == 2
+
+
+def test_the_celery_task_runs_the_heartbeat_in_its_tenants_scope(team, llm):
+    from agents.tasks import heartbeat_run
+
+    with tenant_scope(team.tenant):
+        task_create(title="Bake a test loaf", assignee=team.writer)
+        run = Run.objects.create(agent=team.writer, trigger=RunTrigger.ASSIGNMENT)
+    llm.script_chat([llm.ok("Baked.")])
+    result = heartbeat_run.apply(kwargs={"tenant_id": team.tenant.pk, "run_id": run.pk})
+    assert result.get() == RunStatus.SUCCEEDED
+    again = heartbeat_run.apply(kwargs={"tenant_id": team.tenant.pk, "run_id": run.pk})
+    assert again.get() == f"run {run.pk} is succeeded"  # a redelivery of a finished run
+    assert len(llm.chat_requests) == 1
+
+
+def test_a_task_can_route_to_another_chain(team, llm, runner):
+    from agents.models import AuthProfile, ChainCandidate, ModelChain, Provider
+    from orion.core.fakes import FakeOpenAI
+
+    with FakeOpenAI() as strong:
+        provider = Provider.objects.create(name="strong", kind="openai", base_url=strong.base_url)
+        AuthProfile.objects.create(provider=provider, label="s1", secret="key-strong-1")
+        reasoning = ModelChain.objects.create(name="reasoning")
+        ChainCandidate.objects.create(
+            chain=reasoning, position=1, provider=provider, model="claude-sonnet"
+        )
+        with tenant_scope(team.tenant):
+            task_create(title="Plan the quarter", assignee=team.boss, model_chain=reasoning)
+        strong.script_chat([strong.ok("Plan written.")])
+        runs = runner.tick()
+        assert [r.answered_model for r in runs] == ["claude-sonnet"]
+        assert llm.chat_requests == [] and len(strong.chat_requests) == 1

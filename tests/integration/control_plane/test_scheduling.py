@@ -52,7 +52,9 @@ def test_bad_agent_input_is_a_field_error_and_writes_nothing(team, values, field
         assert field in err.value.message_dict
         after = Agent.objects.get(pk=team.writer.pk)
         assert (after.cron, after.interval_s, after.allowed_tools) == (
-            before.cron, before.interval_s, before.allowed_tools,
+            before.cron,
+            before.interval_s,
+            before.allowed_tools,
         )
 
 
@@ -134,7 +136,9 @@ def test_a_run_without_progress_is_stuck_released_and_reported(team, settings):
         run.refresh_from_db()
         assert run.status == RunStatus.STUCK and "no progress since" in run.reason
         assert Task.objects.get(pk=task.pk).checkout_run_id is None
-        assert SessionMessage.objects.filter(status="pending", session__agent=team.writer).count() == 1
+        assert (
+            SessionMessage.objects.filter(status="pending", session__agent=team.writer).count() == 1
+        )
         note = Comment.objects.filter(task=task).order_by("-id").first()
         assert note.body.startswith("@Cora Run") and note.author_agent_id is None
         assert Agent.objects.get(pk=team.boss.pk).wake_trigger == "mention"
