@@ -12,7 +12,7 @@ from agents.models import Agent, Comment, Run, RunStatus, SessionMessage, Task
 from agents.services.agents import agent_create, agent_update
 from agents.services.schedule import next_heartbeat_after
 from agents.services.sweeps import runs_mark_stuck
-from agents.services.work import comment_create, task_create, task_checkout
+from agents.services.work import comment_create, task_checkout, task_create
 from tenants.models import Tenant
 from tenants.scope import tenant_scope
 
