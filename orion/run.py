@@ -1,35 +1,109 @@
-"""`make run`: migrate, create the demo, then serve web + a Celery worker with embedded beat.
+"""`make run`: migrate, create the demo, start the sandbox model server and give the demo
+tenant its starter team on it, then serve web + a Celery worker with embedded beat.
 
 One command for a fresh machine; with nothing configured it uses SQLite and kombu's
-filesystem broker under var/. Ctrl-C (or SIGTERM) stops every process it started.
+filesystem broker under var/, and the demo team talks to the sandbox model (no API key).
+Ctrl-C (or SIGTERM) stops every process it started.
 """
 
 from __future__ import annotations
 
 import argparse
+import http.client
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
 
 from orion.celery import QUEUES
 
+SANDBOX_READY_S = 15.0
+
 
 def _manage(*args: str) -> None:
     subprocess.run([sys.executable, "manage.py", *args], check=True)
+
+
+def worker_queues() -> list[str]:
+    """Every queue the control plane routes to: the named ones, and each dedicated tenant's
+    (`<queue>.t<id>`, see orion.celery.route_task)."""
+    tenants = [t.strip() for t in os.environ.get("ORION_DEDICATED_TENANT_QUEUES", "").split(",")]
+    dedicated = [f"{q}.t{int(t)}" for t in tenants if t.isdigit() for q in QUEUES]
+    return [*QUEUES, *dedicated]
+
+
+def _port_free(host: str, port: int) -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def sandbox_port(host: str, web_port: int) -> int:
+    """ORION_SANDBOX_PORT, else 99 above the web port when free (8099 for 8000), else any."""
+    if os.environ.get("ORION_SANDBOX_PORT"):
+        return int(os.environ["ORION_SANDBOX_PORT"])
+    if web_port + 99 < 65536 and _port_free(host, web_port + 99):
+        return web_port + 99
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+def sandbox_wait(proc: subprocess.Popen, host: str, port: int) -> None:
+    """Until the sandbox answers GET /v1/models; raise if it exits or stays silent."""
+    deadline = time.monotonic() + SANDBOX_READY_S
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"the sandbox model server exited with {proc.returncode}")
+        conn = http.client.HTTPConnection(host, port, timeout=1)
+        try:
+            conn.request("GET", "/v1/models")
+            if conn.getresponse().status == 200:
+                return
+        except OSError:
+            pass
+        finally:
+            conn.close()
+        time.sleep(0.1)
+    raise RuntimeError(f"the sandbox model server did not answer on {host}:{port}")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
     parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument(
+        "--no-sandbox",
+        action="store_true",
+        default=os.environ.get("ORION_SANDBOX", "1") == "0",
+        help="no sandbox model server and no demo team (env ORION_SANDBOX=0)",
+    )
     args = parser.parse_args(argv)
     if not 0 < args.port < 65536:
         parser.error(f"--port {args.port} is not a TCP port")
 
     _manage("migrate", "--noinput", "-v", "0")
     _manage("orion_demo")
+    children: list[subprocess.Popen] = []
+    if not args.no_sandbox:
+        port = sandbox_port(args.host, args.port)
+        sandbox = subprocess.Popen(
+            [sys.executable, "-m", "orion.sandbox", "--host", args.host, "--port", str(port)]
+        )
+        children.append(sandbox)
+        try:
+            sandbox_wait(sandbox, args.host, port)
+            _manage("orion_demo_team", "--sandbox-url", f"http://{args.host}:{port}/v1")
+        except (RuntimeError, subprocess.CalledProcessError) as exc:
+            sandbox.terminate()
+            sandbox.wait(timeout=15)
+            print(f"make run: {exc}", file=sys.stderr)
+            return 1
     worker = subprocess.Popen(
         [
             sys.executable,
@@ -40,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
             "worker",
             "-B",
             "-Q",
-            ",".join(QUEUES),
+            ",".join(worker_queues()),
             "-c",
             "2",
             "--without-mingle",
@@ -62,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    children = [web, worker]
+    children += [web, worker]
     try:
         while not stopping and all(p.poll() is None for p in children):
             time.sleep(0.5)

@@ -1,5 +1,6 @@
 """`make run`'s server stack, for real: web + worker + embedded beat on the embedded default
-(SQLite and the filesystem broker in a temporary var/), ready within 90 s, then a sign-in."""
+(SQLite and the filesystem broker in a temporary var/), ready within 90 s, then a sign-in;
+and the demo team's heartbeats succeed on the sandbox model server with failover recorded."""
 
 from __future__ import annotations
 
@@ -7,9 +8,11 @@ import os
 import re
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
+from contextlib import closing
 from pathlib import Path
 
 import httpx
@@ -73,6 +76,30 @@ def _wait_ready(base: str, proc: subprocess.Popen, log: Path, within: float = 90
     )
 
 
+SANDBOX_WORK = {
+    "succeeded sandbox runs": "SELECT count(*) FROM agents_run "
+    "WHERE status = 'succeeded' AND answered_provider = 'sandbox'",
+    "failed sandbox attempts": "SELECT count(*) FROM agents_failoverattempt "
+    "WHERE status = 'failed' AND provider = 'sandbox'",
+}
+
+
+def _wait_sandbox_work(db: Path, log: Path, within: float = 60.0) -> dict[str, int]:
+    """Until the demo team has a succeeded run and a failed attempt (read-only, from the
+    stack's SQLite file while it runs)."""
+    deadline, seen = time.monotonic() + within, {}
+    while time.monotonic() < deadline:
+        try:
+            with closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)) as conn:
+                seen = {k: conn.execute(q).fetchone()[0] for k, q in SANDBOX_WORK.items()}
+        except sqlite3.OperationalError:
+            pass  # the schema is being written, or a writer holds the file: try again
+        if seen and all(seen.values()):
+            return seen
+        time.sleep(1)
+    pytest.fail(f"no sandbox work within {within:.0f} s: {seen}\n{log.read_text()[-3000:]}")
+
+
 def test_make_run_stack_serves_and_signs_in(stack):
     base, var, proc = stack
     ready = _wait_ready(base, proc, var / "run.log")
@@ -102,3 +129,10 @@ def test_make_run_stack_serves_and_signs_in(stack):
         assert response.status_code == 200
         assert "Demo Bakery" in response.text
         assert str(response.url).rstrip("/") == base
+
+    # No API key configured: the demo team works on the sandbox model, and it fails now
+    # and then so the failover shows.
+    log = (var / "run.log").read_text()
+    assert "sandbox model server on http://127.0.0.1:" in log
+    assert "Demo team of Demo Bakery: Cora, Iris, Webb, Maya, Remy" in log
+    _wait_sandbox_work(var / "orion.sqlite3", var / "run.log")
