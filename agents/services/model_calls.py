@@ -13,7 +13,7 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 
 import httpx
-from django.db import IntegrityError, connections
+from django.db import IntegrityError, OperationalError, connections
 from django.utils import timezone
 
 from agents.models import Agent, ModelCall, ModelCallStatus, ModelChain, Provider, Run
@@ -124,11 +124,12 @@ def _open_call(
                 row_insert(call, conflict=("tenant", "key"), relaxed=True, using=using),
                 None,
             )
-    except IntegrityError as exc:
-        raise IntegrityError(
-            f"model call {key!r}: its tenant, agent, run or chain is not visible to the "
-            "ledger's own connection; commit them before calling a model "
-            f"(model calls write on a separate connection). Database said: {exc}"
+    except (IntegrityError, OperationalError) as exc:
+        raise type(exc)(
+            f"model call {key!r}: the ledger's own connection cannot see or lock its tenant, "
+            "agent, run or chain; commit them, and release row locks on them (FOR UPDATE), "
+            "before calling a model (model calls write on a separate connection). "
+            f"Database said: {exc}"
         ) from exc
     if inserted is not None:
         return call, True, snapshot

@@ -24,10 +24,14 @@ from functools import cache
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connections, models, router, transaction
+from django.db.backends.signals import connection_created
 from django.db.utils import load_backend
 
 RELAXED_PREFIX = "SET LOCAL synchronous_commit TO off; "
 INDEPENDENT_ALIAS = "independent"
+# A caller holding a row lock that an independent write needs (e.g. SELECT ... FOR UPDATE
+# on a run the ledger row points at) would otherwise wait on itself forever.
+INDEPENDENT_LOCK_TIMEOUT_MS = 5000
 _inherited: list[Any] = []  # wrappers a forked child inherited: never closed nor collected
 
 
@@ -40,6 +44,8 @@ def independent_alias() -> str:
     caller's transaction, so there rows commit with the caller (documented limitation).
     A forked child never reuses its parent's socket: it opens its own, and keeps the
     inherited wrapper referenced so that finalising it cannot end the parent's session.
+    Its lock_timeout (5 s) turns a caller that holds a lock these writes need into an
+    error instead of a wait on itself.
     """
     default = connections[DEFAULT_DB_ALIAS]
     if default.vendor != "postgresql":
@@ -54,6 +60,15 @@ def independent_alias() -> str:
         wrapper._orion_pid = os.getpid()
         setattr(connections._connections, INDEPENDENT_ALIAS, wrapper)
     return INDEPENDENT_ALIAS
+
+
+def _on_connect(sender: Any, connection: Any, **kwargs: Any) -> None:
+    if connection.alias == INDEPENDENT_ALIAS and connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"SET lock_timeout = {int(INDEPENDENT_LOCK_TIMEOUT_MS)}")
+
+
+connection_created.connect(_on_connect, dispatch_uid="orion.core.rows.independent")
 
 
 def independent_refresh(*, idle_check_s: float = 5.0) -> None:

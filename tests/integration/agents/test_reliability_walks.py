@@ -178,3 +178,21 @@ def test_a_deadline_already_too_close_sends_nothing(setup, scoped, primary):
         model_call_run(request=REQUEST, key="c1", deadline=time.time() + 0.5)
     assert caught.value.deadline and caught.value.attempts == []
     assert primary.chat_requests == []
+
+
+def test_a_caller_holding_the_run_row_locked_gets_a_clear_error_not_a_hang(
+    setup, scoped, cast, primary
+):
+    _needs_postgres()
+    from django.db import OperationalError
+
+    from agents.models import Agent, Run
+
+    agent = Agent.objects.create(name="Ada", role="admin")
+    run = Run.objects.create(agent=agent)
+    started = time.monotonic()
+    with pytest.raises(OperationalError, match="release row locks"), transaction.atomic():
+        locked = Run.objects.select_for_update().get(pk=run.pk)
+        model_call_run(request=REQUEST, key="c1", agent=agent, run=locked)
+    assert time.monotonic() - started < 10
+    assert primary.chat_requests == []
