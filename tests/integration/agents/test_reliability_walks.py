@@ -196,3 +196,18 @@ def test_a_caller_holding_the_run_row_locked_gets_a_clear_error_not_a_hang(
         model_call_run(request=REQUEST, key="c1", agent=agent, run=locked)
     assert time.monotonic() - started < 10
     assert primary.chat_requests == []
+
+
+def test_a_providers_own_retry_policy_drives_its_walk(setup, scoped, primary, fallback, clock):
+    Provider.objects.filter(pk=setup.zhipu.pk).update(retry_attempts=1)
+    Provider.objects.filter(pk=setup.backup.pk).update(
+        retry_attempts=4, retry_floor_s=2.0, retry_cap_s=3.0
+    )
+    primary.script_chat([], default=primary.server_error(503))
+    fallback.script_chat([fallback.server_error(500)] * 3 + [fallback.ok("fourth try")])
+    result = model_call_run(request=REQUEST, key="c1", clock=clock, sleep=clock.sleep)
+    assert result.content == "fourth try"
+    assert len(primary.chat_requests) == 1  # one try, then the next model at once
+    assert len(fallback.chat_requests) == 4
+    # backoff 2 s doubling, capped at 3 s, jitter 10 %
+    assert [round(s) for s in clock.sleeps] == [2, 3, 3]
