@@ -12,7 +12,7 @@ from cryptography.fernet import Fernet
 os.environ.setdefault("SECRET_KEY", "test-" + secrets.token_urlsafe(48))
 os.environ.setdefault("ORION_SECRET_KEYS", Fernet.generate_key().decode())
 
-from orion.settings import *  # noqa: E402, F403
+from orion.settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
