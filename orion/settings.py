@@ -219,7 +219,25 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "tenants.api.exception_handler",
 }
-SPECTACULAR_SETTINGS = {"TITLE": "Orion API", "VERSION": "1", "SERVE_INCLUDE_SCHEMA": False}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Orion API",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    # Several models have a `status` or `role` with their own choices: name each enum.
+    "ENUM_NAME_OVERRIDES": {
+        "MembershipRoleEnum": "tenants.models.Role.choices",
+        "TenantStatusEnum": "tenants.models.TenantStatus.choices",
+        "AgentRoleEnum": "agents.models.AgentRole.choices",
+        "AgentStatusEnum": "agents.models.AgentStatus.choices",
+        "RunStatusEnum": "agents.models.RunStatus.choices",
+        "GoalStatusEnum": "agents.models.GoalStatus.choices",
+        "TaskStatusEnum": "agents.models.TaskStatus.choices",
+        "MessageRoleEnum": "agents.models.MessageRole.choices",
+        "MessageStatusEnum": "agents.models.MessageStatus.choices",
+        "ToolCallStatusEnum": "agents.models.ToolCallStatus.choices",
+        "ModelCallStatusEnum": "agents.models.ModelCallStatus.choices",
+    },
+}
 
 # --- i18n, static ---------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"

@@ -19,7 +19,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from tenants.middleware import choose_membership
-from tenants.models import Role
+from tenants.models import Membership, Role, Tenant
 from tenants.scope import NoTenantScope, enter_scope, exit_scope
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
@@ -45,6 +45,23 @@ class TenantRolePermission(permissions.BasePermission):
         return request.method in SAFE_METHODS or view.membership.at_least(view.write_role)
 
 
+class TenantPrincipal:
+    """A non-person caller authenticated for exactly one tenant (an agent's API key).
+
+    It acts in that tenant only, with `role` (member by default), through an unsaved
+    Membership: the authentication class that returns it decides the tenant, never the
+    request."""
+
+    is_authenticated = True
+    is_anonymous = False
+    is_active = True
+    is_staff = False
+    is_superuser = False
+
+    def __init__(self, *, tenant: Tenant, role: str = Role.MEMBER) -> None:
+        self.membership = Membership(tenant=tenant, role=role)
+
+
 class TenantAPIView(generics.GenericAPIView):
     permission_classes: ClassVar = [permissions.IsAuthenticated, TenantRolePermission]
     write_role: ClassVar[str] = Role.MEMBER
@@ -60,11 +77,15 @@ class TenantAPIView(generics.GenericAPIView):
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         self.membership = None
         django_request = request._request
-        if getattr(django_request, "user", None) == request.user:
+        session_user = getattr(django_request, "user", None)  # read before DRF replaces it
+        user = request.user
+        if isinstance(user, TenantPrincipal):
+            self.membership = user.membership
+        elif session_user == user:
             # The session user: TenantScopeMiddleware already chose the membership.
             self.membership = django_request.membership
-        elif request.user and request.user.is_authenticated:
-            self.membership, _ = choose_membership(django_request, request.user)
+        elif user and user.is_authenticated:
+            self.membership, _ = choose_membership(django_request, user)
         self.tenant = self.membership.tenant if self.membership else None
         self._scope_token = enter_scope(self.tenant.pk if self.tenant else None)
         super().initial(request, *args, **kwargs)

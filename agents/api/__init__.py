@@ -1,0 +1,1 @@
+"""The tenant-scoped REST API of the agent control plane (mounted under /api/v1/)."""
