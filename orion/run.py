@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import os
+import shlex
 import signal
 import socket
 import subprocess
@@ -73,6 +74,28 @@ def sandbox_wait(proc: subprocess.Popen, host: str, port: int) -> None:
     raise RuntimeError(f"the sandbox model server did not answer on {host}:{port}")
 
 
+def sandbox_start(host: str, web_port: int) -> subprocess.Popen | None:
+    """Start the sandbox model server and give the demo tenant its team on it. With
+    ORION_SANDBOX_URL set, that (running) server is used and none is started; the server's
+    flags come from ORION_SANDBOX_ARGS (e.g. "--no-faults")."""
+    if os.environ.get("ORION_SANDBOX_URL"):
+        _manage("orion_demo_team")
+        return None
+    port = sandbox_port(host, web_port)
+    extra = shlex.split(os.environ.get("ORION_SANDBOX_ARGS", ""))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "orion.sandbox", "--host", host, "--port", str(port), *extra]
+    )
+    try:
+        sandbox_wait(proc, host, port)
+        _manage("orion_demo_team", "--sandbox-url", f"http://{host}:{port}/v1")
+    except BaseException:
+        proc.terminate()
+        proc.wait(timeout=15)
+        raise
+    return proc
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
@@ -91,19 +114,13 @@ def main(argv: list[str] | None = None) -> int:
     _manage("orion_demo")
     children: list[subprocess.Popen] = []
     if not args.no_sandbox:
-        port = sandbox_port(args.host, args.port)
-        sandbox = subprocess.Popen(
-            [sys.executable, "-m", "orion.sandbox", "--host", args.host, "--port", str(port)]
-        )
-        children.append(sandbox)
         try:
-            sandbox_wait(sandbox, args.host, port)
-            _manage("orion_demo_team", "--sandbox-url", f"http://{args.host}:{port}/v1")
+            sandbox = sandbox_start(args.host, args.port)
         except (RuntimeError, subprocess.CalledProcessError) as exc:
-            sandbox.terminate()
-            sandbox.wait(timeout=15)
             print(f"make run: {exc}", file=sys.stderr)
             return 1
+        if sandbox is not None:
+            children.append(sandbox)
     worker = subprocess.Popen(
         [
             sys.executable,

@@ -115,5 +115,5 @@ class Command(BaseCommand):
             f"({'new, first heartbeats due now' if fresh else 'already there'}); "
             f"model chain: {default.name if default else '(none)'}"
             + (" (the sandbox model server)" if default == chain else "")
-            + "\n"
+            + "; runs, calls and failover attempts: /admin/agents/\n"
         )
