@@ -1,18 +1,21 @@
-"""Single-statement row writes for hot paths, built from the model's own fields.
+"""Single-statement row writes for hot paths, built from the model's own fields, and an
+independent connection for rows that must commit whatever the caller's transaction.
 
-The ORM spends ~0.1-0.2 ms of Python per statement; the model-call ledger writes a few
-rows around every provider request and must add under 2 ms in all (tests/bench/failover).
-These helpers build plain INSERT/UPDATE SQL once per model from `_meta` and adapt values
-with each field's own `get_db_prep_save`, so defaults, JSON and encrypted fields behave as
-with `save()`. No signals are sent: use them only where none are expected.
+The model-call ledger writes a few rows around every provider request. Through the ORM
+the same writes take 2-2.6x as long (tests/bench/failover, `ledger_*`): a queryset to
+build per statement, and no way to send a setting or a second statement in the same round
+trip. These helpers build plain INSERT/UPDATE SQL once per model from `_meta` and adapt
+values with each field's own `get_db_prep_save`, so defaults, JSON and encrypted fields
+behave as with `save()`. No signals are sent: use them only where none are expected.
 
 `relaxed=True` commits without waiting for the WAL flush on PostgreSQL (`SET LOCAL
 synchronous_commit TO off`, sent in the same round trip, so the statement and the setting
 share one implicit transaction). The row is committed and visible to every session at
 once and survives any worker crash; only a crash of the PostgreSQL server itself within
-~3 x wal_writer_delay (600 ms by default) can lose it. That is the right trade for a
-resumable ledger (a lost attempt row is at worst one repeated attempt) and saves ~0.12 ms
-per write here; never use it for money or messages.
+~3 x wal_writer_delay (600 ms by default) can lose it. Use it only for rows whose loss
+repeats an idempotent step (a ledger outcome: the resumed walk tries that step once more),
+never for a row that is a promise ("persisted before the request leaves"), money or
+messages. A later synchronous commit on the same server flushes earlier relaxed ones too.
 """
 
 from __future__ import annotations
