@@ -14,9 +14,8 @@ from django.forms import BaseInlineFormSet, ModelForm
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
-from agents.forms import AgentAdminForm, AuthProfileForm, ChainCandidateFormSet, ModelChainForm
+from agents.forms import AuthProfileForm, ChainCandidateFormSet, ModelChainForm
 from agents.models import (
-    Agent,
     AuthProfile,
     ChainCandidate,
     FailoverAttempt,
@@ -24,7 +23,6 @@ from agents.models import (
     ModelChain,
     ProfileCooldown,
     Provider,
-    Run,
 )
 from agents.services.model_config import (
     auth_profile_delete,
@@ -291,26 +289,6 @@ class UnscopedAdmin(UnscopedForeignKeys, StaffAdmin):
         return self.model.objects.unscoped()
 
 
-@admin.register(Agent)
-class AgentAdmin(UnscopedAdmin):
-    form = AgentAdminForm
-    list_display = ["name", "tenant", "role", "status", "model_chain"]
-    list_filter = ["role", "status"]
-    list_select_related = ["tenant", "model_chain"]
-    search_fields = ["name", "tenant__name"]
-
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
-        # An agent never moves between tenants: its runs, calls and tasks stay behind.
-        return ["tenant"] if obj is not None else []
-
-
-@admin.register(Run)
-class RunAdmin(UnscopedAdmin, ReadOnlyAdmin):
-    list_display = ["pk", "tenant", "agent", "status", "started_at", "ended_at", "next_attempt_at"]
-    list_filter = ["status"]
-    list_select_related = ["tenant", "agent"]
-
-
 class AttemptInline(UnscopedForeignKeys, admin.TabularInline):
     model = FailoverAttempt
     extra = 0
@@ -347,3 +325,6 @@ class ModelCallAdmin(UnscopedAdmin, ReadOnlyAdmin):
     list_filter = ["status", "provider"]
     search_fields = ["key", "tenant__name"]
     inlines = [AttemptInline]
+
+
+from agents import admin_control  # noqa: E402,F401

@@ -7,8 +7,12 @@ class AgentsConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_delete, post_save
 
+        from agents.dashboard import agent_card_for
         from agents.models import AuthProfile, ChainCandidate, ModelChain, Provider
         from agents.selectors import chain_cache_clear
+        from tenants.dashboard import dashboard_card_register
+
+        dashboard_card_register("agents", agent_card_for)
 
         def clear(**_: object) -> None:
             chain_cache_clear()

@@ -1,5 +1,6 @@
 """Staff admin for tenants. Thin: reads through explicit `unscoped()` querysets, and the
-only write it allows (a tenant's name, time zone, plan, status) is audited."""
+only write it allows (a tenant's name, time zone, plan, status and heartbeat kill switch)
+is audited."""
 
 from __future__ import annotations
 
@@ -38,11 +39,17 @@ class MembershipInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 @admin.register(Tenant)
 class TenantAdmin(admin.ModelAdmin):
-    list_display = ("name", "slug", "plan", "status", "member_count", "created_at")
-    list_filter = ("plan", "status")
+    list_display = (
+        "name", "slug", "plan", "status", "heartbeats_paused", "member_count", "created_at",
+    )  # fmt: skip
+    list_filter = ("plan", "status", "heartbeats_paused")
     search_fields = ("name", "slug")
-    fields = ("name", "slug", "timezone", "plan", "status", "created_at")
-    readonly_fields = ("slug", "created_at")
+    fields = (
+        "name", "slug", "timezone", "plan", "status", "heartbeats_paused",
+        "heartbeat_concurrency", "created_at",
+    )  # fmt: skip
+    # Concurrency is shown, not edited here: a plan sets it (a form without it stays valid).
+    readonly_fields = ("slug", "heartbeat_concurrency", "created_at")
     inlines = (MembershipInline,)
     date_hierarchy = "created_at"
 

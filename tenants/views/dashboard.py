@@ -6,6 +6,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from tenants.dashboard import dashboard_cards
 from tenants.selectors import audit_recent
 from tenants.views.common import tenant_required
 
@@ -13,4 +14,5 @@ from tenants.views.common import tenant_required
 @require_GET
 @tenant_required
 def dashboard(request: HttpRequest) -> HttpResponse:
-    return render(request, "portal/dashboard.html", {"recent_events": audit_recent(limit=10)})
+    context = {"recent_events": audit_recent(limit=10), "cards": dashboard_cards(request)}
+    return render(request, "portal/dashboard.html", context)
