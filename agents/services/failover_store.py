@@ -195,13 +195,11 @@ class RowCooldownStore:
         self.using = using or independent_alias()
         ids = [int(p) for p in profile_ids]
         conn = connections[self.using]
-        if rows is not None:
-            pass
-        elif conn.vendor == "postgresql" and ids:
+        if rows is None and conn.vendor == "postgresql":
             with conn.cursor() as cursor:
                 cursor.execute(*snapshot_query(conn, ids))
                 rows = cursor.fetchall()
-        else:
+        elif rows is None:
             rows = (
                 ProfileCooldown.objects.using(self.using)
                 .filter(profile_id__in=ids)
