@@ -6,19 +6,20 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from rest_framework import authentication, serializers
+from rest_framework import serializers
 from rest_framework.request import Request
 
 from agents.api.auth import AgentKeyAuthentication, AgentPrincipal
 from agents.models import Agent
 from tenants.api import TenantAPIView
+from tenants.api_auth import SessionAuthentication
 
 
 class ControlPlaneView(TenantAPIView):
     # The agent-key class comes first: its authenticate_header makes DRF answer 401.
     authentication_classes: ClassVar = [
         AgentKeyAuthentication,
-        authentication.SessionAuthentication,
+        SessionAuthentication,
     ]
 
     @property

@@ -199,8 +199,9 @@ def agent_wake(*, agent_id: int, trigger: str = RunTrigger.MANUAL) -> bool:
     """Bring the agent's next heartbeat forward to now (the dispatcher picks it up on its
     next tick). Never pushes a heartbeat later; True when it was brought forward."""
     now = timezone.now()
-    return bool(
-        Agent.objects.filter(pk=agent_id, status=AgentStatus.ACTIVE)
+    return bool(  # by primary key: it also runs in on_commit callbacks outside any scope
+        Agent.objects.unscoped()
+        .filter(pk=agent_id, status=AgentStatus.ACTIVE)
         .filter(Q(next_heartbeat_at__gt=now) | Q(next_heartbeat_at__isnull=True))
         .update(next_heartbeat_at=now, wake_trigger=trigger)
     )

@@ -14,6 +14,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from agents.models import Run, RunStatus
+from agents.services.api_work import API_LEASE_OWNER
 from agents.services.heartbeat import run_give_back
 from agents.services.work import comment_create, task_create
 from tenants.scope import tenant_scope
@@ -66,5 +67,10 @@ def runs_with_dead_worker(*, now: datetime | None = None) -> list[Run]:
     the broker may not redeliver; the caller enqueues them again (the claim is a CAS)."""
     now = now or timezone.now()
     return list(
-        Run.objects.unscoped().filter(status=RunStatus.RUNNING, lease_until__lt=now)[:SWEEP_BATCH]
+        Run.objects.unscoped()
+        .filter(status=RunStatus.RUNNING, lease_until__lt=now)
+        .exclude(lease_owner=API_LEASE_OWNER)[
+              # an outside runtime's run: only stuck-swept
+            :SWEEP_BATCH
+        ]
     )

@@ -143,3 +143,21 @@ def test_a_run_without_progress_is_stuck_released_and_reported(team, settings):
         assert note.body.startswith("@Cora Run") and note.author_agent_id is None
         assert Agent.objects.get(pk=team.boss.pk).wake_trigger == "mention"
         assert Run.objects.get(pk=fresh.pk).status == RunStatus.RUNNING
+
+
+def test_only_worker_runs_with_an_expired_lease_are_resumed_by_the_sweep(team):
+    from agents.services.api_work import API_LEASE_OWNER
+    from agents.services.sweeps import runs_with_dead_worker
+
+    expired = timezone.now() - timedelta(seconds=1)
+    with tenant_scope(team.tenant):
+        worker_run = Run.objects.create(
+            agent=team.writer, status=RunStatus.RUNNING, lease_owner="w1", lease_until=expired
+        )
+        Run.objects.create(
+            agent=team.boss,
+            status=RunStatus.RUNNING,
+            lease_owner=API_LEASE_OWNER,
+            lease_until=expired,
+        )
+    assert [r.pk for r in runs_with_dead_worker()] == [worker_run.pk]
