@@ -620,12 +620,12 @@ class SessionMessageInline(ReadOnlyInline):
 
 @admin.register(Session)
 class SessionAdmin(UnscopedAdmin, ReadOnlyAdmin):
-    list_display = ["pk", "tenant", "agent", "key", "turn_run_id", "created_at"]
+    list_display = ["pk", "tenant", "agent", "key", "created_at"]
     list_select_related = ["tenant", "agent"]
     list_filter = ["tenant"]
     search_fields = ["key", "agent__name"]
     inlines = [SessionMessageInline]
-    fields = ["tenant", "agent", "key", "turn_run_id", "created_at"]
+    fields = ["tenant", "agent", "key", "created_at"]
     readonly_fields = fields
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:

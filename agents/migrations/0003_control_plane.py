@@ -559,17 +559,6 @@ class Migration(migrations.Migration):
             ),
         ),
         migrations.AddField(
-            model_name="session",
-            name="turn_run",
-            field=models.ForeignKey(
-                blank=True,
-                null=True,
-                on_delete=django.db.models.deletion.SET_NULL,
-                related_name="+",
-                to="agents.run",
-            ),
-        ),
-        migrations.AddField(
             model_name="run",
             name="session",
             field=models.ForeignKey(

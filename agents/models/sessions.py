@@ -9,14 +9,12 @@ from tenants.models import TenantOwned
 
 
 class Session(TenantOwned):
-    """Turns on one (agent, key) run one at a time: `turn_run` is the claim (compare-and-
-    set); a message arriving meanwhile waits as a pending SessionMessage."""
+    """An agent's conversation on one key. Its turns run one at a time because an agent has
+    at most one live run (the partial unique constraint on Run); a message arriving
+    meanwhile waits as a pending SessionMessage and gets the next turn."""
 
     agent = models.ForeignKey("agents.Agent", on_delete=models.CASCADE, related_name="sessions")
     key = models.CharField(max_length=120)
-    turn_run = models.ForeignKey(
-        "agents.Run", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

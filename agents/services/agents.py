@@ -64,11 +64,11 @@ def _validate(agent: Agent) -> None:
         boss = Agent.objects.filter(pk=agent.reports_to_id).first()
         if boss is None:
             raise ValidationError({"reports_to": "That agent is not in this company."})
-        seen = {agent.pk}
+        seen, named = {agent.pk}, boss.name
         while boss is not None:
             if boss.pk in seen:
                 raise ValidationError(
-                    {"reports_to": f"{agent.name} cannot report to {boss.name}: that is a cycle."}
+                    {"reports_to": f"{agent.name} cannot report to {named}: that is a cycle."}
                 )
             seen.add(boss.pk)
             boss = boss.reports_to if boss.reports_to_id else None
