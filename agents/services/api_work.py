@@ -7,8 +7,8 @@ agent's live run, or opens one (trigger manual, status running, leased to "api")
 
 An API-opened run holds its lease for ORION_RUN_LEASE_S; every checkout through it extends
 the lease, and releasing its last task closes it, so the agent's scheduled heartbeats are
-not coalesced into it longer than needed. A run left open past its lease is taken over by
-the dead-worker sweep like any other (its task lease is then reclaimable)."""
+not coalesced into it longer than needed. A run left open past its lease is never run by
+a worker: its task lease becomes reclaimable, and the stuck sweep closes it."""
 
 from __future__ import annotations
 
