@@ -7,8 +7,7 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 
-from agents.models import Agent, AuthProfile, ModelChain
-from tenants.scope import tenant_scope
+from agents.models import AuthProfile, ModelChain
 
 
 class AuthProfileForm(forms.ModelForm):
@@ -74,49 +73,3 @@ class ChainCandidateFormSet(forms.BaseInlineFormSet):
         if len(set(positions)) != len(positions):
             raise ValidationError("Two candidates share a position; give each its own.")
         super().clean()
-
-
-class AgentAdminForm(forms.ModelForm):
-    """Staff edit agents of any tenant: constraints are checked inside that tenant's scope
-    (the fail-closed manager would refuse otherwise), and `reports_to` stays in-tenant."""
-
-    # Declared so the class can be built outside a tenant scope; narrowed per instance.
-    reports_to = forms.ModelChoiceField(queryset=Agent.objects.unscoped(), required=False)
-
-    class Meta:
-        model = Agent
-        fields = ["tenant", "name", "role", "status", "reports_to", "model_chain"]
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        field = self.fields.get("reports_to")
-        if isinstance(field, forms.ModelChoiceField) and self.instance.tenant_id is not None:
-            field.queryset = (
-                Agent.objects.unscoped()
-                .filter(tenant_id=self.instance.tenant_id)
-                .exclude(pk=self.instance.pk)
-            )
-
-    def _tenant_id(self) -> int | None:
-        tenant = self.cleaned_data.get("tenant")
-        return tenant.pk if tenant is not None else self.instance.tenant_id
-
-    def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
-        boss = cleaned.get("reports_to")
-        tenant_id = self._tenant_id()
-        if boss is not None and tenant_id is not None:
-            if boss.tenant_id != tenant_id:
-                self.add_error("reports_to", "Pick an agent of the same tenant.")
-            elif self.instance.pk is not None and boss.pk == self.instance.pk:
-                self.add_error("reports_to", "An agent cannot report to itself.")
-        return cleaned
-
-    def _post_clean(self) -> None:
-        tenant_id = self._tenant_id()
-        if tenant_id is None:
-            # No valid tenant: the tenant-led constraints are skipped (field in error).
-            super()._post_clean()
-            return
-        with tenant_scope(tenant_id):
-            super()._post_clean()
