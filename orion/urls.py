@@ -12,5 +12,6 @@ urlpatterns = [
     path("api/v1/", include("tenants.api_urls")),
     path("api/v1/", include("agents.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("", include("agents.portal.urls")),
     path("", include("tenants.urls")),
 ]

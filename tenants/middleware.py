@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 
 from tenants.scope import enter_scope, exit_scope
 from tenants.selectors import memberships_of_user
@@ -38,7 +39,10 @@ class TenantScopeMiddleware:
             request.tenant = request.membership.tenant if request.membership else None
         in_admin = request.path_info.startswith(ADMIN_PREFIX)
         token = enter_scope(request.tenant.pk if request.tenant and not in_admin else None)
+        if request.tenant and not in_admin:  # pages show times in the tenant's time zone
+            timezone.activate(request.tenant.timezone)
         try:
             return self.get_response(request)
         finally:
+            timezone.deactivate()
             exit_scope(token)
