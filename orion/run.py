@@ -35,6 +35,12 @@ def worker_queues() -> list[str]:
     return [*QUEUES, *dedicated]
 
 
+def site_url(host: str, port: int) -> str:
+    """SITE_URL for the stack: links in emails must reach the server that sent them, so
+    the served host and port unless SITE_URL is set."""
+    return os.environ.get("SITE_URL") or f"http://{host}:{port}"
+
+
 def _port_free(host: str, port: int) -> bool:
     with socket.socket() as s:
         try:
@@ -110,6 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     if not 0 < args.port < 65536:
         parser.error(f"--port {args.port} is not a TCP port")
 
+    os.environ["SITE_URL"] = site_url(args.host, args.port)
     _manage("migrate", "--noinput", "-v", "0")
     _manage("orion_demo")
     children: list[subprocess.Popen] = []

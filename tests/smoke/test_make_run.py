@@ -129,10 +129,19 @@ def test_make_run_stack_serves_and_signs_in(stack):
         assert response.status_code == 200
         assert "Demo Bakery" in response.text
         assert str(response.url).rstrip("/") == base
+        # An invitation's emailed link reaches this server (its port, not SITE_URL's 8000).
+        team = client.get("/team/")
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', team.text).group(1)
+        client.post(
+            "/team/invite/",
+            data={"email": "new@demo.test", "role": "member", "csrfmiddlewaretoken": token},
+            headers={"Referer": f"{base}/team/"},
+        )
 
     # No API key configured: the demo team works on the sandbox model, and it fails now
     # and then so the failover shows.
     log = (var / "run.log").read_text()
+    assert f"{base}/invite/" in log, "the invitation link must carry the served port"
     assert "sandbox model server on http://127.0.0.1:" in log
     assert "Demo team of Demo Bakery: Cora, Iris, Webb, Maya, Remy" in log
     _wait_sandbox_work(var / "orion.sqlite3", var / "run.log")
