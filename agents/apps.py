@@ -14,6 +14,11 @@ class AgentsConfig(AppConfig):
 
         dashboard_card_register("agents", agent_card_for)
 
+        from agents.services.metering import on_budget_room
+        from billing.signals import budget_room
+
+        budget_room.connect(on_budget_room, dispatch_uid="agents-budget-room")
+
         def clear(**_: object) -> None:
             chain_cache_clear()
 

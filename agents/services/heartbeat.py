@@ -27,6 +27,7 @@ from agents.models import (
     MessageRole,
     MessageStatus,
     ModelCall,
+    PauseReason,
     Run,
     RunStatus,
     Session,
@@ -35,7 +36,7 @@ from agents.models import (
     TaskStatus,
 )
 from agents.providers.base import ChatMessage
-from agents.services.agents import agent_wake
+from agents.services.agents import agent_pause, agent_wake
 from agents.services.loop import LoopState, LoopStopped, loop_turn
 from agents.services.work import (
     CheckoutConflict,
@@ -45,6 +46,7 @@ from agents.services.work import (
     task_release,
     task_session_key,
 )
+from billing.services.budgets import BudgetExceeded
 from orion.reliability import FallbackSummaryError
 
 logger = logging.getLogger(__name__)
@@ -350,6 +352,11 @@ def _work(
         with transaction.atomic():
             run_give_back(run, task)
             _close(run, RunStatus.CANCELLED, reason=str(exc), steps=state.step)
+    except BudgetExceeded as exc:  # refused before the request: the agent waits for room
+        with transaction.atomic():
+            run_give_back(run, task)
+            _close(run, RunStatus.SKIPPED, reason=f"budget: {exc}", steps=state.step)
+            agent_pause(agent=agent, reason=PauseReason.BUDGET)
     except Exception as exc:
         logger.exception("heartbeat run %s failed", run.pk)
         with transaction.atomic():

@@ -29,7 +29,7 @@ from agents.models import (
     ToolCallStatus,
 )
 from agents.providers.base import ChatMessage, ChatRequest, ChatResult, ToolCall, ToolSpec
-from agents.services.model_calls import model_call_run
+from agents.services.metering import metered_call
 from agents.tools import Tool, ToolContext, ToolError, tool_get, tools_for
 
 MAX_OUTPUT_TOKENS = 1024
@@ -153,7 +153,7 @@ def loop_turn(
             return state
         state.step += 1
         step = state.step
-        result: ChatResult = model_call_run(
+        result: ChatResult = metered_call(  # reserves against the budgets, then settles
             request=ChatRequest(
                 messages=list(state.messages),
                 tools=specs,
