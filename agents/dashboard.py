@@ -1,15 +1,23 @@
-"""The dashboard's agent card: how many agents in each state, and the last runs."""
+"""The dashboard's agent card: how many agents in each state, the last runs, what needs the
+customer (stuck or failed runs, paused agents, approvals waiting) and what happened since
+their last visit."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from django.core.cache import cache
 from django.db.models import Count
 from django.http import HttpRequest
+from django.utils import timezone
 
 from agents.models import Agent, AgentStatus, Run
+from agents.portal.selectors import attention, since_visit
 
 RECENT_RUNS = 5
+FIRST_VISIT_WINDOW = timedelta(hours=24)
+LAST_VISIT_TTL_S = 90 * 24 * 3600
 
 
 def agent_card(*, limit: int = RECENT_RUNS) -> dict[str, Any] | None:
@@ -37,6 +45,24 @@ def agent_card(*, limit: int = RECENT_RUNS) -> dict[str, Any] | None:
     return {"total": total, "by_status": [s for s in statuses if s[1]], "runs": runs}
 
 
+def last_visit_swap(*, membership_id: int, now: datetime) -> datetime:
+    """When this member last opened the dashboard (a day ago on the first visit), and
+    remember now. Kept in the cache (Redis in production): losing it only widens the
+    "since your last visit" window to a day."""
+    key = f"portal:last-visit:{membership_id}"
+    seen = cache.get(key)
+    cache.set(key, now.timestamp(), timeout=LAST_VISIT_TTL_S)
+    if isinstance(seen, int | float):
+        return datetime.fromtimestamp(seen, tz=UTC)
+    return now - FIRST_VISIT_WINDOW
+
+
 def agent_card_for(request: HttpRequest) -> dict[str, Any] | None:
     """The provider registered with tenants' dashboard (the request's scope is set)."""
-    return agent_card()
+    card = agent_card()
+    if card is not None:
+        now = timezone.now()
+        since = last_visit_swap(membership_id=request.membership.pk, now=now)
+        card["attention"] = attention(now=now)
+        card["since"] = since_visit(since=since)
+    return card

@@ -1,4 +1,4 @@
-""" "Run now" from a person: bring the agent's heartbeat forward and audit who asked."""
+"""Run now, asked by a person: bring the agent's heartbeat forward and audit who asked."""
 
 from __future__ import annotations
 

@@ -134,6 +134,20 @@ def run_with_calls(tenant, agent: Agent, *, task: Task | None = None, calls: int
     return run
 
 
+@pytest.fixture(autouse=True)
+def _fresh_last_visits(cast):
+    """The dashboard remembers each member's last visit in the cache, which outlives a
+    test's rolled-back rows (and SQLite reuses ids): start every test as a first visit."""
+    from django.core.cache import cache
+
+    from tenants.models import Membership
+
+    keys = [f"portal:last-visit:{pk}" for pk in Membership.objects.values_list("pk", flat=True)]
+    cache.delete_many(keys)
+    yield
+    cache.delete_many(keys)
+
+
 @pytest.fixture
 def team(cast) -> Team:
     agents = starter_team_create(tenant=cast.tenant, mission="Fix every leak in town.")
