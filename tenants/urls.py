@@ -3,7 +3,14 @@ is `invitation_accept` in the root namespace because services build it for email
 
 from django.urls import include, path
 
-from tenants.views import dashboard, invitations, switch, team, tenant_settings
+from tenants.views import (
+    dashboard,
+    invitation_signup,
+    invitations,
+    switch,
+    team,
+    tenant_settings,
+)
 
 portal_patterns = [
     path("", dashboard.dashboard, name="dashboard"),
@@ -22,5 +29,10 @@ portal_patterns = [
 
 urlpatterns = [
     path("invite/<str:token>/", invitations.accept, name="invitation_accept"),
+    path(
+        "invite/<str:token>/signup/",
+        invitation_signup.invitation_signup,
+        name="invitation_signup",
+    ),
     path("", include((portal_patterns, "portal"))),
 ]

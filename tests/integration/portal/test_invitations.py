@@ -68,7 +68,7 @@ def test_anonymous_sees_the_invitation_and_is_sent_to_sign_in_or_up(invite):
     body = page.content.decode()
     assert "Acme Plumbing" in body and "Admin" in body
     assert f"/accounts/login/?next=/invite/{token}/" in body
-    assert f"/accounts/signup/?next=/invite/{token}/" in body
+    assert f"/invite/{token}/signup/" in body
     response = Client().post(path)
     assert response.status_code == 302
     assert response["Location"] == f"/accounts/login/?next=/invite/{token}/"
