@@ -11,7 +11,9 @@ from tests.integration.portal.conftest import ROLES
 
 pytestmark = pytest.mark.django_db
 
-MANAGE = {"owner": 302, "admin": 302, "member": 403, "viewer": 403, "outsider": 404}
+# A refused action goes back to the team page with the reason (redirect after POST).
+MANAGE = {"owner": 302, "admin": 302, "member": 302, "viewer": 302, "outsider": 404}
+ALLOWED = {"owner", "admin"}
 
 
 def audit_count(tenant, verb):
@@ -31,7 +33,7 @@ def test_everyone_in_the_team_sees_members_and_invitations(client_as, invite, ro
     manages = role in ("owner", "admin")
     assert ("Send invitation" in body) == manages
     assert ("/role/" in body) == manages
-    assert ("/remove/" in body) == manages
+    assert (">Remove</a>" in body) == manages
     assert ("/withdraw/" in body) == manages
     assert ("<form" in body.split("<main", 1)[1]) == manages
 
@@ -54,10 +56,11 @@ def test_change_role(client_as, cast, membership_of, role):
     response = client_as(role).post(f"/team/{target.pk}/role/", {"role": "member"})
     assert response.status_code == MANAGE[role]
     target.refresh_from_db()
-    assert target.role == (Role.MEMBER if MANAGE[role] == 302 else Role.VIEWER)
-    assert audit_count(cast.tenant, "membership.role_changed") == (MANAGE[role] == 302)
-    if MANAGE[role] == 403:
-        assert "Only owners and admins" in response.content.decode()
+    assert target.role == (Role.MEMBER if role in ALLOWED else Role.VIEWER)
+    assert audit_count(cast.tenant, "membership.role_changed") == (role in ALLOWED)
+    if role in {"member", "viewer"}:
+        assert response["Location"] == "/team/"
+        assert "Only owners and admins" in client_as(role).get("/team/").content.decode()
 
 
 @pytest.mark.parametrize("role", [*ROLES, "outsider"])
@@ -65,8 +68,8 @@ def test_remove_member(client_as, cast, membership_of, role):
     target = membership_of("member" if role == "viewer" else "viewer")  # someone else
     response = client_as(role).post(f"/team/{target.pk}/remove/")
     assert response.status_code == MANAGE[role]
-    assert Membership.objects.filter(pk=target.pk).exists() == (MANAGE[role] != 302)
-    assert audit_count(cast.tenant, "membership.removed") == (MANAGE[role] == 302)
+    assert Membership.objects.filter(pk=target.pk).exists() == (role not in ALLOWED)
+    assert audit_count(cast.tenant, "membership.removed") == (role in ALLOWED)
 
 
 @pytest.mark.parametrize("role", ["admin", "member", "viewer"])
@@ -84,8 +87,8 @@ def test_withdraw_invitation(client_as, cast, invite, role):
     response = client_as(role).post(f"/team/invitations/{invitation.pk}/withdraw/")
     assert response.status_code == MANAGE[role]
     invitation.refresh_from_db()
-    assert (invitation.revoked_at is not None) == (MANAGE[role] == 302)
-    assert audit_count(cast.tenant, "invitation.revoked") == (MANAGE[role] == 302)
+    assert (invitation.revoked_at is not None) == (role in ALLOWED)
+    assert audit_count(cast.tenant, "invitation.revoked") == (role in ALLOWED)
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -94,15 +97,14 @@ def test_invite(client_as, cast, mailoutbox, django_capture_on_commit_callbacks,
         response = client_as(role).post(
             "/team/invite/", {"email": "New@Person.test", "role": "member"}
         )
-    allowed = MANAGE[role] == 302
+    allowed = role in ALLOWED
     assert response.status_code == MANAGE[role]
     invitations = Invitation.objects.unscoped().filter(tenant=cast.tenant)
     assert list(invitations.values_list("email", flat=True)) == (
         ["new@person.test"] if allowed else []
     )
     assert len(mailoutbox) == (1 if allowed else 0)
-    if allowed:
-        assert response["Location"] == "/team/"
+    assert response["Location"] == "/team/"
 
 
 def test_outsiders_invite_goes_to_its_own_tenant(client_as, cast):
@@ -141,7 +143,6 @@ def test_members_get_404_on_another_tenants_ids(client_as, cast):
 def test_team_actions_are_post_only(client_as, membership_of):
     target = membership_of("viewer")
     client = client_as("owner")
-    assert client.get(f"/team/{target.pk}/remove/").status_code == 405
     assert client.get(f"/team/{target.pk}/role/").status_code == 405
     assert client.get("/team/invite/").status_code == 405
     assert client.post("/team/").status_code == 405
@@ -150,27 +151,27 @@ def test_team_actions_are_post_only(client_as, membership_of):
 # --- the rules ---------------------------------------------------------------------------
 
 
-def test_role_change_by_a_member_is_403_and_unchanged(client_as, membership_of):
+def test_role_change_by_a_member_is_refused_and_unchanged(client_as, membership_of):
     target = membership_of("viewer")
     response = client_as("member").post(f"/team/{target.pk}/role/", {"role": "admin"})
-    assert response.status_code == 403
+    assert response.status_code == 302 and response["Location"] == "/team/"
     target.refresh_from_db()
     assert target.role == Role.VIEWER
 
 
-def test_removing_the_last_owner_is_400_and_unchanged(client_as, cast, membership_of):
+def test_removing_the_last_owner_is_refused_and_unchanged(client_as, cast, membership_of):
     owner = membership_of("owner")
-    response = client_as("owner").post(f"/team/{owner.pk}/remove/")
-    assert response.status_code == 400
+    response = client_as("owner").post(f"/team/{owner.pk}/remove/", follow=True)
+    assert response.redirect_chain == [("/team/", 302)]
     assert "at least one owner" in response.content.decode()
     assert Membership.objects.filter(pk=owner.pk, role=Role.OWNER).exists()
     assert audit_count(cast.tenant, "membership.removed") == 0
 
 
-def test_demoting_the_last_owner_is_400_and_unchanged(client_as, cast, membership_of):
+def test_demoting_the_last_owner_is_refused_and_unchanged(client_as, cast, membership_of):
     owner = membership_of("owner")
-    response = client_as("owner").post(f"/team/{owner.pk}/role/", {"role": "admin"})
-    assert response.status_code == 400
+    response = client_as("owner").post(f"/team/{owner.pk}/role/", {"role": "admin"}, follow=True)
+    assert response.redirect_chain == [("/team/", 302)]
     assert "at least one owner" in response.content.decode()
     owner.refresh_from_db()
     assert owner.role == Role.OWNER
@@ -189,8 +190,8 @@ def test_with_a_second_owner_the_first_may_step_down(client_as, membership_of):
 
 def test_admin_cannot_make_an_owner(client_as, cast, membership_of):
     target = membership_of("member")
-    response = client_as("admin").post(f"/team/{target.pk}/role/", {"role": "owner"})
-    assert response.status_code == 403
+    response = client_as("admin").post(f"/team/{target.pk}/role/", {"role": "owner"}, follow=True)
+    assert response.redirect_chain == [("/team/", 302)]
     assert "only an owner" in response.content.decode().lower()
     target.refresh_from_db()
     assert target.role == Role.MEMBER
@@ -198,8 +199,10 @@ def test_admin_cannot_make_an_owner(client_as, cast, membership_of):
 
 def test_admin_cannot_touch_the_owner(client_as, membership_of):
     owner = membership_of("owner")
-    assert client_as("admin").post(f"/team/{owner.pk}/role/", {"role": "viewer"}).status_code == 403
-    assert client_as("admin").post(f"/team/{owner.pk}/remove/").status_code == 403
+    client = client_as("admin")
+    assert client.post(f"/team/{owner.pk}/role/", {"role": "viewer"}).status_code == 302
+    assert client.post(f"/team/{owner.pk}/remove/").status_code == 302
+    assert Membership.objects.filter(pk=owner.pk).exists()
     owner.refresh_from_db()
     assert owner.role == Role.OWNER
 
@@ -210,10 +213,10 @@ def test_admin_cannot_invite_an_owner(client_as, cast):
     assert not Invitation.objects.unscoped().filter(tenant=cast.tenant).exists()
 
 
-def test_bad_role_is_400(client_as, membership_of):
+def test_bad_role_is_refused(client_as, membership_of):
     target = membership_of("viewer")
-    response = client_as("owner").post(f"/team/{target.pk}/role/", {"role": "emperor"})
-    assert response.status_code == 400
+    response = client_as("owner").post(f"/team/{target.pk}/role/", {"role": "emperor"}, follow=True)
+    assert response.redirect_chain == [("/team/", 302)]
     assert "Choose one of the listed roles" in response.content.decode()
     target.refresh_from_db()
     assert target.role == Role.VIEWER
@@ -279,3 +282,51 @@ def test_team_list_query_count_does_not_grow_with_members(
     with django_assert_max_num_queries(small):
         response = client.get("/team/")
     assert response.content.decode().count('/role/"') == 20
+
+
+# --- leaving and confirming ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_everyone_gets_a_leave_link_to_a_confirmation(client_as, membership_of, role):
+    mine = membership_of(role)
+    client = client_as(role)
+    assert (
+        f'href="/team/{mine.pk}/remove/">Leave Acme Plumbing</a>'
+        in client.get("/team/").content.decode()
+    )
+    page = client.get(f"/team/{mine.pk}/remove/")
+    assert page.status_code == 200
+    assert "Leave Acme Plumbing?" in page.content.decode()
+    assert Membership.objects.filter(pk=mine.pk).exists()  # asking changes nothing
+
+
+@pytest.mark.parametrize("role", [*ROLES, "outsider"])
+def test_removing_and_withdrawing_are_confirmed_first(client_as, cast, invite, membership_of, role):
+    target = membership_of("member" if role == "viewer" else "viewer")
+    invitation, _ = invite("pending@elsewhere.test")
+    client = client_as(role)
+    remove = client.get(f"/team/{target.pk}/remove/")
+    withdraw = client.get(f"/team/invitations/{invitation.pk}/withdraw/")
+    if role in ALLOWED:
+        assert remove.status_code == withdraw.status_code == 200
+        assert f"Remove {target.user.email} from Acme Plumbing?" in remove.content.decode()
+        assert "Withdraw the invitation of pending@elsewhere.test?" in withdraw.content.decode()
+        team = client.get("/team/").content.decode()
+        assert f'<form class="inline" method="post" action="/team/{target.pk}/remove/"' not in team
+    elif role == "outsider":
+        assert remove.status_code == withdraw.status_code == 404
+    else:
+        assert remove["Location"] == withdraw["Location"] == "/team/"
+    invitation.refresh_from_db()
+    assert Membership.objects.filter(pk=target.pk).exists() and invitation.revoked_at is None
+
+
+def test_the_last_owner_leaving_is_refused_on_the_team_page(client_as, membership_of):
+    owner = membership_of("owner")
+    client = client_as("owner")
+    assert client.get(f"/team/{owner.pk}/remove/").status_code == 200
+    response = client.post(f"/team/{owner.pk}/remove/", follow=True)
+    assert response.redirect_chain == [("/team/", 302)]
+    assert "at least one owner" in response.content.decode()
+    assert client.get("/team/").status_code == 200  # a reload submits nothing
