@@ -19,6 +19,7 @@ import sys
 import time
 
 from orion.celery import QUEUES
+from orion.env import dev_secret
 
 SANDBOX_READY_S = 15.0
 
@@ -118,6 +119,8 @@ def main(argv: list[str] | None = None) -> int:
 
     os.environ["SITE_URL"] = site_url(args.host, args.port)
     _manage("migrate", "--noinput", "-v", "0")
+    os.environ.setdefault("ORION_DEMO_OWNER_PASSWORD", dev_secret("demo-password", nbytes=12))
+    os.environ.setdefault("ORION_DEMO_STAFF_PASSWORD", dev_secret("staff-password", nbytes=12))
     _manage("orion_demo")
     children: list[subprocess.Popen] = []
     if not args.no_sandbox:

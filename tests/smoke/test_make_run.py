@@ -111,6 +111,9 @@ def test_make_run_stack_serves_and_signs_in(stack):
     }
     password = (var / "demo-password").read_text().strip()
     assert password in (var / "run.log").read_text(), "make run must print the credentials"
+    staff_password = (var / "staff-password").read_text().strip()
+    assert staff_password != password, "the demo owner and staff get a password each"
+    assert staff_password in (var / "run.log").read_text()
 
     with httpx.Client(base_url=base, timeout=10) as client:
         page = client.get("/accounts/login/")
