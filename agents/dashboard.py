@@ -13,7 +13,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from agents.models import Agent, AgentStatus, Run
-from agents.portal.selectors import attention, since_visit
+from agents.portal.selectors import attention, briefing_latest, since_visit
 
 RECENT_RUNS = 5
 FIRST_VISIT_WINDOW = timedelta(hours=24)
@@ -65,4 +65,5 @@ def agent_card_for(request: HttpRequest) -> dict[str, Any] | None:
         since = last_visit_swap(membership_id=request.membership.pk, now=now)
         card["attention"] = attention(now=now)
         card["since"] = since_visit(since=since)
+        card["briefing"] = briefing_latest()
     return card

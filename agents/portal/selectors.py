@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
 from django.db.models import Count, F, Prefetch, Q, Window
 from django.db.models.functions import RowNumber
@@ -29,6 +28,7 @@ from agents.models import (
     TaskStatus,
     ToolCallRecord,
 )
+from agents.services.briefing import BRIEFING_TITLE
 
 BOARD_COLUMN_LIMIT = 50
 AGENT_RUNS_LIMIT = 20
@@ -306,14 +306,20 @@ def since_visit(*, since: datetime, limit: int = ATTENTION_LIMIT) -> SinceVisit:
     )
 
 
-def mention_names() -> list[str]:
-    """The names a comment can @mention (active agents)."""
-    return list(
-        Agent.objects.filter(status=AgentStatus.ACTIVE)
-        .order_by("name")
-        .values_list("name", flat=True)
+def briefing_latest() -> tuple[Task, Comment | None] | None:
+    """The latest morning briefing (`agents.services.briefing`) and the coordinator's report
+    on it, if it has written one. 2 queries."""
+    task = (
+        Task.objects.filter(title__startswith=BRIEFING_TITLE, created_by_agent__isnull=False)
+        .order_by("-created_at", "-id")
+        .first()
     )
-
-
-def agent_choices() -> list[tuple[Any, str]]:
-    return list(Agent.objects.exclude(status=AgentStatus.TERMINATED).values_list("pk", "name"))
+    if task is None:
+        return None
+    report = (
+        Comment.objects.filter(task_id=task.pk, author_agent__isnull=False)
+        .select_related("author_agent")
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    return task, report

@@ -23,6 +23,7 @@ from agents.services.agents import agent_create
 from agents.services.starter import starter_team_create
 from agents.services.work import session_for, task_create
 from tenants.scope import tenant_scope
+from tests.integration.control_plane.conftest import chain, llm  # noqa: F401 (fixtures)
 
 ROLES = ["owner", "admin", "member", "viewer"]
 STEERS = ["owner", "admin"]
