@@ -22,6 +22,29 @@ from orion.celery import QUEUES
 from orion.env import dev_secret
 
 SANDBOX_READY_S = 15.0
+STOP_S = 3.5
+
+
+def _spawn(args: list[str]) -> subprocess.Popen:
+    """A child in its own process group: Ctrl-C reaches only this process, which then stops
+    the children (a Celery pool process hit by the terminal's signal logs an ERROR)."""
+    return subprocess.Popen(args, process_group=0)
+
+
+def stop_children(children: list[subprocess.Popen]) -> None:
+    """SIGTERM each child and give them STOP_S together; a child still running then (the
+    worker's warm shutdown takes longer on the filesystem broker) is killed with its
+    process group. Late acks and the stuck-run sweep cover work cut short."""
+    for proc in children:
+        if proc.poll() is None:
+            proc.terminate()
+    deadline = time.monotonic() + STOP_S
+    for proc in children:
+        try:
+            proc.wait(timeout=max(deadline - time.monotonic(), 0.01))
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
 
 
 def _manage(*args: str) -> None:
@@ -90,7 +113,7 @@ def sandbox_start(host: str, web_port: int) -> subprocess.Popen | None:
         return None
     port = sandbox_port(host, web_port)
     extra = shlex.split(os.environ.get("ORION_SANDBOX_ARGS", ""))
-    proc = subprocess.Popen(
+    proc = _spawn(
         [sys.executable, "-m", "orion.sandbox", "--host", host, "--port", str(port), *extra]
     )
     try:
@@ -131,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         if sandbox is not None:
             children.append(sandbox)
-    worker = subprocess.Popen(
+    worker = _spawn(
         [
             sys.executable,
             "-m",
@@ -150,7 +173,7 @@ def main(argv: list[str] | None = None) -> int:
             os.environ.get("CELERY_LOG_LEVEL", "warning"),
         ]
     )
-    web = subprocess.Popen(
+    web = _spawn(
         [sys.executable, "manage.py", "runserver", f"{args.host}:{args.port}", "--noreload"]
     )
     print(f"Orion is serving http://{args.host}:{args.port}/ (Ctrl-C stops it)", flush=True)
@@ -166,16 +189,9 @@ def main(argv: list[str] | None = None) -> int:
     children += [web, worker]
     try:
         while not stopping and all(p.poll() is None for p in children):
-            time.sleep(0.5)
+            time.sleep(0.2)
     finally:
-        for proc in children:
-            if proc.poll() is None:
-                proc.terminate()
-        for proc in children:
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        stop_children(children)
     if not stopping:
         print("a process of the stack exited on its own; stopped the rest", file=sys.stderr)
         return 1

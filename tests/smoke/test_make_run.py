@@ -4,6 +4,7 @@ and the demo team's heartbeats succeed on the sandbox model server with failover
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import signal
@@ -148,3 +149,14 @@ def test_make_run_stack_serves_and_signs_in(stack):
     assert "sandbox model server on http://127.0.0.1:" in log
     assert "Demo team of Demo Bakery: Cora, Iris, Webb, Maya, Remy" in log
     _wait_sandbox_work(var / "orion.sqlite3", var / "run.log")
+
+    # A normal stop: within 5 s, no ERROR, and one line per event.
+    started = time.monotonic()
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=30) == 0
+    assert time.monotonic() - started < 5.0
+    log = (var / "run.log").read_text()
+    assert "ERROR" not in log, log[-3000:]
+    lines = log.splitlines()
+    doubled = [a for a, b in itertools.pairwise(lines) if a == b and a.strip()]
+    assert not doubled, doubled[:5]
