@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db.models import Count, F, Prefetch, Q, Window
 from django.db.models.functions import RowNumber
@@ -226,6 +227,24 @@ class RunDetail:
     model_calls: list[ModelCall]
 
 
+def _tool_name(call: Any) -> str:
+    if not isinstance(call, dict):
+        return "?"
+    function = call.get("function")
+    name = call.get("name") or (function.get("name") if isinstance(function, dict) else None)
+    return str(name or "?")
+
+
+def _with_tool_names(lines: Any) -> list[SessionMessage]:
+    """Each line with `tool_names`: the tools the model asked for on it, whatever the
+    provider's shape of the stored calls."""
+    found = list(lines)
+    for line in found:
+        calls = line.tool_calls if isinstance(line.tool_calls, list) else []
+        line.tool_names = [_tool_name(c) for c in calls]
+    return found
+
+
 def run_detail(*, pk: int) -> RunDetail | None:
     """A run with its transcript, tool calls and every model call with its attempts (each
     with the key's label): 5 queries whatever their number."""
@@ -240,7 +259,7 @@ def run_detail(*, pk: int) -> RunDetail | None:
     )
     return RunDetail(
         run=run,
-        transcript=list(SessionMessage.objects.filter(run_id=run.pk).order_by("id")),
+        transcript=_with_tool_names(SessionMessage.objects.filter(run_id=run.pk).order_by("id")),
         tool_calls=list(ToolCallRecord.objects.filter(run_id=run.pk).order_by("step", "index")),
         model_calls=list(calls),
     )
