@@ -181,6 +181,11 @@ ORION_DEDICATED_TENANT_QUEUES = {int(t) for t in env_list("ORION_DEDICATED_TENAN
 # run is taken over; a run with no progress for ORION_RUN_STUCK_AFTER_S is stuck.
 ORION_RUN_LEASE_S = env_int("ORION_RUN_LEASE_S", CELERY_TASK_TIME_LIMIT + 30, minimum=30)
 ORION_RUN_STUCK_AFTER_S = env_int("ORION_RUN_STUCK_AFTER_S", 1800, minimum=60)
+if ORION_RUN_STUCK_AFTER_S <= ORION_RUN_LEASE_S:
+    raise ImproperlyConfigured(
+        f"ORION_RUN_STUCK_AFTER_S ({ORION_RUN_STUCK_AFTER_S}) must exceed ORION_RUN_LEASE_S "
+        f"({ORION_RUN_LEASE_S}): a run working through a long model call is not stuck"
+    )
 
 # --- Auth and accounts ------------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [
@@ -205,6 +210,7 @@ ACCOUNT_PREVENT_ENUMERATION = False
 ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_SIGNUP_FORM_CLASS = "tenants.forms.SignupForm"
 ACCOUNT_ADAPTER = "tenants.account_adapter.AccountAdapter"
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Orion] "
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if not DEBUG else "http"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Orion"

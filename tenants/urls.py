@@ -7,13 +7,14 @@ from tenants.views import (
     dashboard,
     invitation_signup,
     invitations,
+    landing,
     switch,
     team,
     tenant_settings,
 )
 
 portal_patterns = [
-    path("", dashboard.dashboard, name="dashboard"),
+    path("", landing.landing_for_anonymous(dashboard.dashboard), name="dashboard"),
     path("team/", team.team, name="team"),
     path("team/invite/", team.invite, name="team_invite"),
     path("team/<int:pk>/role/", team.change_role, name="team_change_role"),
