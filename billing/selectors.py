@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
-from django.db.models import F, Q
+from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
 
-from billing.models import Budget, BudgetPeriod
+from billing.models import Budget, BudgetPeriod, UsageEvent
 from billing.models.budgets import MICROS_PER_CENT, TENANT_WIDE
 from billing.services.budgets import month_of
 from tenants.models import Tenant
@@ -38,3 +39,67 @@ def budget_has_room(
     if not full:
         return True
     return not BudgetPeriod.objects.filter(tenant_id=tenant.pk, month=month).filter(full).exists()
+
+
+def budget_overview(*, tenant: Tenant, now: datetime | None = None) -> dict:
+    """This month's budget, spend and holds, the company's and each agent's (in cents)."""
+    month = month_of(tz=tenant.timezone, at=now or timezone.now())
+    budget = Budget.objects.filter(tenant_id=tenant.pk).first()
+    periods = {p.agent_id: p for p in BudgetPeriod.objects.filter(month=month)}
+    company = periods.pop(TENANT_WIDE, None)
+
+    def cents(micros: int | None) -> float | None:
+        return None if micros is None else round(micros / MICROS_PER_CENT, 4)
+
+    return {
+        "month": month.isoformat(),
+        "limit_cents": budget.limit_cents if budget else None,
+        "soft_pct": budget.soft_pct if budget else 80,
+        "spent_cents": cents(company.spent_micros) if company else 0,
+        "reserved_cents": cents(company.reserved_micros) if company else 0,
+        "soft_reached_at": company.soft_reached_at if company else None,
+        "exceeded_at": company.exceeded_at if company else None,
+        "agents": [
+            {
+                "agent_id": agent_id,
+                "limit_cents": cents(p.limit_micros),
+                "spent_cents": cents(p.spent_micros),
+                "reserved_cents": cents(p.reserved_micros),
+                "soft_reached_at": p.soft_reached_at,
+                "exceeded_at": p.exceeded_at,
+            }
+            for agent_id, p in sorted(periods.items())
+        ],
+    }
+
+
+def usage_day(*, tenant: Tenant, day: date) -> dict:
+    """The daily usage report's data: one local calendar day of the tenant, per agent and
+    per session: calls, tokens, cost, the models used and how many calls fell back."""
+    zone = ZoneInfo(tenant.timezone)
+    start = datetime.combine(day, time.min, tzinfo=zone)
+    end = datetime.combine(day + timedelta(days=1), time.min, tzinfo=zone)
+    events = UsageEvent.objects.filter(created_at__gte=start, created_at__lt=end)
+
+    def rows(by: str) -> list[dict]:
+        grouped = (
+            events.values(by)
+            .annotate(
+                calls=Count("id"),
+                input_tokens=Sum("input_tokens"),
+                output_tokens=Sum("output_tokens"),
+                cost_micros=Sum("cost_micros"),
+                fell_back=Count("id", filter=Q(fell_back=True)),
+                unpriced=Count("id", filter=Q(unpriced=True)),
+            )
+            .order_by(by)
+        )
+        models: dict[int | None, list[str]] = {}
+        for key, model in events.values_list(by, "model").distinct().order_by(by, "model"):
+            models.setdefault(key, []).append(model)
+        return [
+            dict(row, cost_cents=row["cost_micros"] / MICROS_PER_CENT, models=models[row[by]])
+            for row in grouped
+        ]
+
+    return {"day": day.isoformat(), "agents": rows("agent_id"), "sessions": rows("session_id")}

@@ -15,6 +15,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("api/v1/", include("tenants.api_urls")),
     path("api/v1/", include("agents.api.urls")),
+    path("api/v1/", include("billing.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("", include("agents.portal.urls")),
     path("", include("tenants.urls")),
