@@ -7,6 +7,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
+from orion.core import third_party_admin  # noqa: F401  (re-registers third-party admins)
 from orion.core.models import StaffAuditEvent
 
 
