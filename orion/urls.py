@@ -18,5 +18,6 @@ urlpatterns = [
     path("api/v1/", include("billing.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("", include("agents.portal.urls")),
+    path("", include("billing.portal.urls")),
     path("", include("tenants.urls")),
 ]
