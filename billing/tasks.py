@@ -6,6 +6,7 @@ from celery import shared_task
 
 from billing.models import Budget
 from billing.services.budgets import reservations_expire
+from billing.services.reports import usage_reports_due
 from billing.signals import budget_room
 
 
@@ -17,3 +18,9 @@ def budgets_sweep() -> int:
     expired = reservations_expire()
     budget_room.send(sender=Budget, tenant_id=None)
     return expired
+
+
+@shared_task(ignore_result=True)
+def usage_reports_send() -> int:
+    """Every 15 minutes (a PeriodicTask): the daily usage reports that fell due."""
+    return usage_reports_due()

@@ -1,5 +1,6 @@
 from billing.models.budgets import Budget, BudgetPeriod, Reservation, ReservationStatus
 from billing.models.prices import ModelPrice
+from billing.models.reports import UsageReport
 from billing.models.usage import UsageEvent
 
 __all__ = [
@@ -9,4 +10,5 @@ __all__ = [
     "Reservation",
     "ReservationStatus",
     "UsageEvent",
+    "UsageReport",
 ]

@@ -1,0 +1,80 @@
+"""The daily usage report by email: per agent and per session, cost, tokens, models and
+fallbacks, to the tenant's owners and admins, once per local day at REPORT_HOUR (the
+tenant's time zone)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from billing.models import UsageReport
+from billing.selectors import usage_day
+from tenants.models import Membership, Role, Tenant, TenantStatus
+from tenants.scope import tenant_scope
+
+REPORT_HOUR = 20
+
+
+def usage_report_text(*, tenant: Tenant, day: date) -> str:
+    report = usage_day(tenant=tenant, day=day)
+    lines = [f"Model usage of {tenant.name} on {day:%A %d %B %Y} ({tenant.timezone})", ""]
+    if not report["agents"]:
+        return "\n".join([*lines, "No model calls that day."])
+    total = sum(row["cost_cents"] for row in report["agents"])
+    lines.append(f"Total: {total / 100:.4f} USD")
+    for title, key, rows in (
+        ("Per agent", "agent_id", report["agents"]),
+        ("Per session", "session_id", report["sessions"]),
+    ):
+        lines += ["", f"{title}:"]
+        for row in rows:
+            who = f"#{row[key]}" if row[key] is not None else "(none)"
+            fell = f", {row['fell_back']} fell back" if row["fell_back"] else ""
+            lines.append(
+                f"  {who}: {row['calls']} calls, {row['input_tokens']} in / "
+                f"{row['output_tokens']} out tokens, {row['cost_cents'] / 100:.4f} USD, "
+                f"{', '.join(row['models'])}{fell}"
+            )
+    return "\n".join(lines)
+
+
+def usage_report_deliver(*, tenant: Tenant, day: date) -> bool:
+    """Email `day`'s report to the owners and admins, once: the UsageReport row is the
+    claim (a second worker's insert conflicts). False when it was claimed already."""
+    with tenant_scope(tenant):
+        try:
+            with transaction.atomic():
+                report = UsageReport.objects.create(day=day)
+        except IntegrityError:
+            return False
+        to = list(
+            Membership.objects.filter(tenant=tenant, role__in=(Role.OWNER, Role.ADMIN))
+            .exclude(user__email="")
+            .values_list("user__email", flat=True)
+        )
+        if to:
+            send_mail(
+                f"Orion: model usage on {day:%d %b %Y}",
+                usage_report_text(tenant=tenant, day=day),
+                settings.DEFAULT_FROM_EMAIL,
+                to,
+            )
+        UsageReport.objects.filter(pk=report.pk).update(recipients=len(to), sent_at=timezone.now())
+    return True
+
+
+def usage_reports_due(*, now: datetime | None = None) -> int:
+    """Deliver today's report of every active tenant whose local clock has passed
+    REPORT_HOUR and that has not had it yet; returns how many went out."""
+    now = now or timezone.now()
+    sent = 0
+    for tenant in Tenant.objects.filter(status=TenantStatus.ACTIVE):
+        local = now.astimezone(ZoneInfo(tenant.timezone))
+        if local.hour >= REPORT_HOUR and usage_report_deliver(tenant=tenant, day=local.date()):
+            sent += 1
+    return sent
