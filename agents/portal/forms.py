@@ -176,3 +176,5 @@ class BoardFilterForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         _scoped(self)
+        self.fields["agent"].empty_label = "— any agent —"
+        self.fields["goal"].empty_label = "— any goal —"
