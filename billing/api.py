@@ -27,6 +27,23 @@ class BudgetSerializer(serializers.Serializer):
     soft_pct = serializers.IntegerField(min_value=1, max_value=100, default=80)
 
 
+class BudgetOverviewSerializer(serializers.Serializer):
+    month = serializers.DateField()
+    limit_cents = serializers.IntegerField(allow_null=True)
+    soft_pct = serializers.IntegerField()
+    spent_cents = serializers.FloatField()
+    reserved_cents = serializers.FloatField()
+    soft_reached_at = serializers.DateTimeField(allow_null=True)
+    exceeded_at = serializers.DateTimeField(allow_null=True)
+    agents = serializers.ListField(child=serializers.DictField())
+
+
+class UsageDaySerializer(serializers.Serializer):
+    day = serializers.DateField()
+    agents = serializers.ListField(child=serializers.DictField())
+    sessions = serializers.ListField(child=serializers.DictField())
+
+
 class BudgetView(TenantAPIView):
     """GET: any member. PUT: owners only (audited; a raise resumes agents paused for
     budget)."""
@@ -37,9 +54,11 @@ class BudgetView(TenantAPIView):
     def scoped_queryset(self) -> QuerySet:
         return Budget.objects.all()
 
+    @extend_schema(responses=BudgetOverviewSerializer)
     def get(self, request: Request) -> Response:
         return Response(budget_overview(tenant=self.tenant))
 
+    @extend_schema(request=BudgetSerializer, responses=BudgetOverviewSerializer)
     def put(self, request: Request) -> Response:
         body = BudgetSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -50,10 +69,15 @@ class BudgetView(TenantAPIView):
 class UsageDayView(TenantAPIView):
     """One local day's usage per agent and per session (default: today)."""
 
+    serializer_class = UsageDaySerializer
+
     def scoped_queryset(self) -> QuerySet:
         return Budget.objects.none()
 
-    @extend_schema(parameters=[OpenApiParameter("day", str, description="YYYY-MM-DD")])
+    @extend_schema(
+        parameters=[OpenApiParameter("day", str, description="YYYY-MM-DD")],
+        responses=UsageDaySerializer,
+    )
     def get(self, request: Request) -> Response:
         raw = request.query_params.get("day")
         try:
