@@ -18,6 +18,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from tenants.api_conventions import error_body
 from tenants.middleware import choose_membership
 from tenants.models import Membership, Role, Tenant
 from tenants.scope import NoTenantScope, enter_scope, exit_scope
@@ -109,13 +110,17 @@ class TenantAPIView(generics.GenericAPIView):
 
 
 def exception_handler(exc: Exception, context: dict) -> Response | None:
-    """Turn domain errors into clear 4xx answers; nothing reaches the client as a 500."""
+    """Turn domain errors into clear 4xx answers in the one error shape (see
+    tenants.api_conventions); nothing reaches the client as a 500."""
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(
-            exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
+            exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
         )
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied(str(exc) or None)
     elif isinstance(exc, (Http404, NoTenantScope)):
         exc = exceptions.NotFound()
-    return drf_exception_handler(exc, context)
+    response = drf_exception_handler(exc, context)
+    if response is not None and isinstance(exc, exceptions.APIException):
+        response.data = error_body(exc, response.data)
+    return response

@@ -27,6 +27,7 @@ class CurrentTenantView(TenantAPIView):
     def scoped_queryset(self) -> QuerySet:
         return Membership.objects.none()
 
+    @extend_schema(summary="Your company", description="The company the session acts in.")
     def get(self, request: Request) -> Response:
         return Response(TenantSerializer(self.tenant).data)
 
@@ -37,6 +38,7 @@ class TeamListView(mixins.ListModelMixin, TenantAPIView):
     def scoped_queryset(self) -> QuerySet:
         return Membership.objects.select_related("user").order_by("user__email")
 
+    @extend_schema(summary="The team", description="Every member with their role, by email.")
     def get(self, request: Request) -> Response:
         return self.list(request)
 
@@ -48,17 +50,25 @@ class TeamMemberView(mixins.RetrieveModelMixin, TenantAPIView):
     def scoped_queryset(self) -> QuerySet:
         return Membership.objects.select_related("user", "tenant")
 
+    @extend_schema(summary="A member")
     def get(self, request: Request, pk: int) -> Response:
         return self.retrieve(request, pk=pk)
 
-    @extend_schema(request=RoleSerializer, responses=MembershipSerializer)
+    @extend_schema(
+        summary="Change a member's role",
+        description="Owners and admins; only an owner grants or changes the owner role, and "
+        "the last owner stays an owner. Without `role` nothing changes.",
+        request=RoleSerializer,
+        responses=MembershipSerializer,
+    )
     def patch(self, request: Request, pk: int) -> Response:
         target = self.get_object()
-        body = RoleSerializer(data=request.data)
+        body = RoleSerializer(data=request.data, partial=True)
         body.is_valid(raise_exception=True)
-        membership_change_role(
-            actor_membership=self.membership, target=target, role=body.validated_data["role"]
-        )
+        if "role" in body.validated_data:
+            membership_change_role(
+                actor_membership=self.membership, target=target, role=body.validated_data["role"]
+            )
         return Response(MembershipSerializer(target).data)
 
     def check_object_permissions(self, request: Request, obj: Membership) -> None:
@@ -66,6 +76,11 @@ class TeamMemberView(mixins.RetrieveModelMixin, TenantAPIView):
         if not leaving:  # anyone may leave; the service keeps the last owner
             super().check_object_permissions(request, obj)
 
+    @extend_schema(
+        summary="Remove a member, or leave",
+        description="Owners and admins remove others; anyone may remove themselves (leave). "
+        "The last owner cannot leave.",
+    )
     def delete(self, request: Request, pk: int) -> Response:
         membership_remove(actor_membership=self.membership, target=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -77,5 +92,6 @@ class AuditListView(mixins.ListModelMixin, TenantAPIView):
     def scoped_queryset(self) -> QuerySet:
         return AuditEvent.objects.all()
 
+    @extend_schema(summary="The audit log", description="Who changed what, newest first.")
     def get(self, request: Request, *args: Any) -> Response:
         return self.list(request)

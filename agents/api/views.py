@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import exceptions, mixins, status
+from rest_framework import exceptions, mixins, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -143,9 +143,8 @@ class AgentRunNowView(AgentActionView):
     def post(self, request: Request, pk: int) -> Response:
         agent = self.get_object()
         if agent.status != AgentStatus.ACTIVE:
-            return Response(
-                {"status": [f"{agent.name} is {agent.status}; resume it first."]},
-                status=status.HTTP_400_BAD_REQUEST,
+            raise serializers.ValidationError(
+                {"status": [f"{agent.name} is {agent.status}; resume it first."]}
             )
         woken = agent_wake(agent_id=agent.pk, trigger=RunTrigger.MANUAL)
         agent.refresh_from_db()
@@ -238,9 +237,8 @@ class GoalListView(mixins.ListModelMixin, ControlPlaneView):
     def post(self, request: Request) -> Response:
         values = validated(GoalWriteSerializer, request.data)
         if "status" in values:
-            return Response(
-                {"status": ["A new goal is active; change its status later."]},
-                status=status.HTTP_400_BAD_REQUEST,
+            raise serializers.ValidationError(
+                {"status": ["A new goal is active; change its status later."]}
             )
         goal = goal_create(**values, **self.actor())
         return Response(GoalSerializer(goal).data, status=status.HTTP_201_CREATED)

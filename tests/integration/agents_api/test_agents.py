@@ -118,7 +118,7 @@ def test_bad_agent_input_is_a_400_and_nothing_changes(api_as, cast, world, body,
     events = AuditEvent.objects.unscoped().count()
     response = api_as("owner").patch(f"/api/v1/agents/{world.boss.pk}/", body, format="json")
     assert response.status_code == 400, response.content
-    assert field in response.json()
+    assert field in response.json()["errors"]
     assert Agent.objects.unscoped().filter(pk=world.boss.pk).values().get() == before
     assert AuditEvent.objects.unscoped().count() == events
 
@@ -130,7 +130,7 @@ def test_bad_cron_on_create_writes_nothing(api_as, cast, world):
         format="json",
     )
     assert response.status_code == 400
-    assert "cron" in response.json()
+    assert "cron" in response.json()["errors"]
     assert "Web" not in _agents(cast)
 
 

@@ -91,7 +91,7 @@ def test_bad_goal_input_is_a_400_and_nothing_changes(api_as, world, case):
         response = client.post("/api/v1/goals/", {"title": "x", "status": "dropped"})
         field = "status"
     assert response.status_code == 400, response.content
-    assert field in response.json()
+    assert field in response.json()["errors"]
     assert list(Goal.objects.unscoped().order_by("id").values()) == goals
     assert AuditEvent.objects.unscoped().count() == events
 

@@ -137,7 +137,7 @@ def test_bad_task_input_is_a_400_and_nothing_written(api_as, world, body, field)
     events = AuditEvent.objects.unscoped().count()
     response = api_as("member").post("/api/v1/tasks/", {"title": "New", **body}, format="json")
     assert response.status_code == 400, response.content
-    assert field in response.json()
+    assert field in response.json()["errors"]
     if field == "assignee":
         assert "not in this company" in str(response.json())
     before = Task.objects.unscoped().filter(pk=world.task.pk).values().get()
@@ -249,7 +249,7 @@ def test_checkout_for_a_wrong_agent_is_a_400(api_as, cast, world, agent):
         f"/api/v1/tasks/{world.task.pk}/checkout/", body, format="json"
     )
     assert response.status_code == 400, response.content
-    assert "agent" in response.json()
+    assert "agent" in response.json()["errors"]
     world.task.refresh_from_db()
     assert world.task.checkout_run_id is None
     assert not Run.objects.unscoped().exists()

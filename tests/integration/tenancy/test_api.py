@@ -69,7 +69,7 @@ def test_bad_role_is_a_clear_400(api_as, cast):
     target = _membership(cast, "member")
     response = api_as("owner").patch(f"/api/v1/team/{target.pk}/", {"role": "emperor"})
     assert response.status_code == 400
-    assert "role" in response.json()
+    assert "role" in response.json()["errors"]
 
 
 def test_removing_the_last_owner_is_refused_and_changes_nothing(api_as, cast):
