@@ -4,11 +4,11 @@ input."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -105,6 +105,15 @@ def _apply(agent: Agent, values: dict[str, Any]) -> None:
             setattr(agent, name, value)
 
 
+def _save(agent: Agent) -> None:
+    """Save; a twin created concurrently under the same name is a field error, not a 500."""
+    try:
+        with transaction.atomic():
+            agent.save()
+    except IntegrityError as exc:
+        raise ValidationError({"name": f"An agent called {agent.name!r} exists already."}) from exc
+
+
 def _first_due(agent: Agent, tenant: Tenant, now: datetime) -> datetime:
     agent.next_heartbeat_at = None
     return next_heartbeat_after(agent=agent, timezone_name=tenant.timezone, after=now)
@@ -116,7 +125,7 @@ def agent_create(*, tenant: Tenant, actor_user: Any = None, **values: Any) -> Ag
     _apply(agent, values)
     _validate(agent)
     agent.next_heartbeat_at = _first_due(agent, tenant, timezone.now())
-    agent.save()
+    _save(agent)
     audit_record(
         tenant=tenant,
         verb="agent.created",
@@ -135,7 +144,7 @@ def agent_update(*, agent: Agent, actor_user: Any = None, **values: Any) -> Agen
     _validate(agent)
     if any(before[k] != _snapshot(agent)[k] for k in ("schedule_kind", "interval_s", "cron")):
         agent.next_heartbeat_at = _first_due(agent, agent.tenant, timezone.now())
-    agent.save()
+    _save(agent)
     after = _snapshot(agent)
     if after != before:
         audit_record(
@@ -195,15 +204,16 @@ def agent_terminate(*, agent: Agent, actor_user: Any = None) -> Agent:
     return agent
 
 
-def agent_wake(*, agent_id: int, trigger: str = RunTrigger.MANUAL) -> bool:
-    """Bring the agent's next heartbeat forward to now (the dispatcher picks it up on its
-    next tick). Never pushes a heartbeat later; True when it was brought forward."""
-    now = timezone.now()
+def agent_wake(*, agent_id: int, trigger: str = RunTrigger.MANUAL, after_s: float = 0) -> bool:
+    """Bring the agent's next heartbeat forward to now (or `after_s` from now); the
+    dispatcher picks it up on a tick. Never pushes a heartbeat later; True when it was
+    brought forward."""
+    at = timezone.now() + timedelta(seconds=after_s)
     return bool(  # by primary key: it also runs in on_commit callbacks outside any scope
         Agent.objects.unscoped()
         .filter(pk=agent_id, status=AgentStatus.ACTIVE)
-        .filter(Q(next_heartbeat_at__gt=now) | Q(next_heartbeat_at__isnull=True))
-        .update(next_heartbeat_at=now, wake_trigger=trigger)
+        .filter(Q(next_heartbeat_at__gt=at) | Q(next_heartbeat_at__isnull=True))
+        .update(next_heartbeat_at=at, wake_trigger=trigger)
     )
 
 

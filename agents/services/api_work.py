@@ -75,14 +75,27 @@ def api_task_checkout(
 ) -> Run:
     """Check `task` out for `agent`'s live run; raises CheckoutConflict with nothing left
     behind (a run opened for this checkout is cancelled again)."""
-    run, opened = api_run_for(agent=agent)
-    already = task.checkout_run_id == run.pk
-    try:
-        task_checkout(task=task, run=run)
-    except CheckoutConflict:
-        if opened:
-            _close(run, RunStatus.CANCELLED, "Opened over the API; the checkout lost.")
-        raise
+    for _ in range(3):
+        run, opened = api_run_for(agent=agent)
+        with transaction.atomic():
+            # The run's row lock serialises checkouts and releases through it, so a run is
+            # never closed while another request's checkout puts a task on it.
+            if not _lock_live(run):
+                continue  # it ended meanwhile: open or find the next one
+            already = task.checkout_run_id == run.pk
+            try:
+                task_checkout(task=task, run=run)
+            except CheckoutConflict as exc:
+                conflict = exc
+                if opened and not Task.objects.filter(checkout_run_id=run.pk).exists():
+                    _close(run, RunStatus.CANCELLED, "Opened over the API; the checkout lost.")
+            else:
+                conflict = None
+        if conflict is not None:  # raised after the commit, so the cancel is kept
+            raise conflict
+        break
+    else:
+        raise ValidationError({"agent": f"{agent.name}'s run kept ending; try again."})
     if not already:
         audit_record(
             tenant=task.tenant_id,
@@ -104,7 +117,7 @@ def api_task_release(
     if run is None:
         return False
     with transaction.atomic():
-        if not task_release(task_id=task.pk, run_id=run.pk):
+        if not _lock_live(run) or not task_release(task_id=task.pk, run_id=run.pk):
             return False
         task.checkout_run_id, task.checked_out_at = None, None
         audit_record(
@@ -121,6 +134,11 @@ def api_task_release(
         ):
             _close(run, RunStatus.SUCCEEDED, "Opened over the API; its last task was released.")
     return True
+
+
+def _lock_live(run: Run) -> bool:
+    """Lock the run's row for this transaction; False when it is no longer live."""
+    return Run.objects.select_for_update().filter(pk=run.pk, status__in=LIVE_RUN_STATUSES).exists()
 
 
 def _close(run: Run, status: str, summary: str) -> None:

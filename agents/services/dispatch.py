@@ -5,7 +5,7 @@ scheduling cost stays flat with the number of agents (no PeriodicTask per agent)
 Per tick, a constant number of queries whatever the number of agents:
   1. the due agents, at most `heartbeat_concurrency` per tenant (a window rank), locked
      with FOR UPDATE SKIP LOCKED so two dispatchers never take the same agent;
-  2. the live runs of those tenants (for the fairness cap and for coalescing);
+  2. the live runs of those tenants, locked (for the fairness cap and for coalescing);
   3. one INSERT of the new Runs; 4. one UPDATE of the agents' next due times (unnest);
   5. one UPDATE counting the coalesced heartbeats.
 An agent over its tenant's cap stays due and is taken by a later tick."""
@@ -80,9 +80,12 @@ def dispatch_due(
         if not agents:
             return result
         live: dict[int, set[int]] = defaultdict(set)  # tenant -> agents with a live run
+        # Locked until the tick commits, so a run cannot end between being seen live here
+        # and being counted as coalesced (its worker then sees the count and wakes again).
         for tenant_id, agent_id in (
             Run.objects.unscoped()
             .filter(tenant_id__in={a.tenant_id for a in agents}, status__in=LIVE_RUN_STATUSES)
+            .select_for_update()
             .values_list("tenant_id", "agent_id")
         ):
             live[tenant_id].add(agent_id)

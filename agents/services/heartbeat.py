@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q, Value
+from django.db.models import Case, Exists, F, OuterRef, Q, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -37,12 +37,14 @@ from agents.models import (
 )
 from agents.providers.base import ChatMessage
 from agents.services.agents import agent_pause, agent_wake
-from agents.services.loop import LoopState, LoopStopped, loop_turn
+from agents.services.failover_store import ConcurrentWalk
+from agents.services.loop import LoopState, LoopStopped, RunLost, loop_turn, step_call_key
 from agents.services.work import (
     CheckoutConflict,
     comment_create,
     session_for,
     task_checkout,
+    task_holder_is_live,
     task_release,
     task_session_key,
 )
@@ -51,6 +53,7 @@ from orion.reliability import FallbackSummaryError
 
 logger = logging.getLogger(__name__)
 INBOX_CANDIDATES = 5
+CONFLICT_RETRY_S = 60  # an agent whose task another live run holds looks again this soon
 
 
 @dataclass(frozen=True)
@@ -75,7 +78,11 @@ def run_claim(*, run_id: int, owner: str) -> Claim:
             status=RunStatus.RUNNING,
             lease_owner=owner[:64],
             lease_until=lease,
-            last_progress_at=now,
+            # A takeover keeps the progress clock: a run whose workers keep dying makes no
+            # progress and the stuck sweep must see it.
+            last_progress_at=Case(
+                When(status=RunStatus.QUEUED, then=Value(now)), default=F("last_progress_at")
+            ),
             started_at=Coalesce("started_at", Value(now)),
         )
     )
@@ -94,7 +101,11 @@ def run_claim(*, run_id: int, owner: str) -> Claim:
 
 
 def _close(run: Run, status: str, **values: object) -> None:
-    Run.objects.filter(pk=run.pk).update(
+    """End the run, only while this worker still holds it (raises RunLost otherwise, so
+    the caller's transaction, the report included, rolls back)."""
+    closed = Run.objects.filter(
+        pk=run.pk, status=RunStatus.RUNNING, lease_owner=run.lease_owner
+    ).update(
         status=status,
         ended_at=timezone.now(),
         lease_until=None,
@@ -102,6 +113,8 @@ def _close(run: Run, status: str, **values: object) -> None:
         session_id=run.session_id,
         **values,
     )
+    if not closed:
+        raise RunLost(f"run {run.pk} was taken over or ended while {run.lease_owner} worked it")
     run.status = status
 
 
@@ -110,11 +123,23 @@ def _skip(run: Run, reason: str) -> Run:
     return run
 
 
-def _inbox(agent: Agent, run: Run) -> tuple[Task | None, Session | None, bool]:
-    """The work for this heartbeat: a task someone is talking to the agent about (oldest
-    pending message first), else its most important ready task; and whether messages wait."""
+@dataclass(frozen=True)
+class Work:
+    """What a heartbeat works on. `checkout`: the task is the agent's own and is leased to
+    the run; a message on someone else's task is answered without taking it."""
+
+    task: Task | None
+    session: Session | None
+    messages_waiting: bool
+    checkout: bool
+
+
+def _inbox(agent: Agent, run: Run) -> Work | None:
+    """The work for this heartbeat: a conversation waiting for the agent (oldest pending
+    message first), else its most important ready task that no live run holds."""
     if run.task_id is not None or run.session_id is not None:  # resumed
-        return run.task, run.session, True
+        own = run.task is not None and run.task.assignee_id == agent.pk
+        return Work(run.task, run.session, True, own)
     waiting = (
         SessionMessage.objects.filter(session__agent=agent, status=MessageStatus.PENDING)
         .select_related("session")
@@ -126,38 +151,43 @@ def _inbox(agent: Agent, run: Run) -> tuple[Task | None, Session | None, bool]:
         task = None
         if key.startswith("task:"):
             task = Task.objects.filter(pk=int(key.split(":", 1)[1])).first()
-        return task, waiting.session, True
+        own = task is not None and task.assignee_id == agent.pk
+        return Work(task, waiting.session, True, own)
     tasks = list(
         Task.objects.filter(assignee=agent, status__in=ACTIONABLE_TASK_STATUSES)
         .exclude(blockers__status__in=OPEN_TASK_STATUSES)
         .order_by("-priority", "due_at", "id")[:INBOX_CANDIDATES]
     )
+    now = timezone.now()
     for task in tasks:
-        if task.checkout_run_id in (None, run.pk) or not _held(task):
-            return task, None, False
-    return (tasks[0], None, False) if tasks else (None, None, False)
-
-
-def _held(task: Task) -> bool:
-    return Run.objects.filter(
-        pk=task.checkout_run_id, status__in=(RunStatus.QUEUED, RunStatus.RUNNING)
-    ).exists()
+        if task.checkout_run_id == run.pk or not task_holder_is_live(task.checkout_run_id, now):
+            return Work(task, None, False, True)
+    return Work(tasks[0], None, False, True) if tasks else None
 
 
 def _pending(session: Session) -> bool:
     return SessionMessage.objects.filter(session=session, status=MessageStatus.PENDING).exists()
 
 
-def _take_messages(run: Run, session: Session, step: int) -> list[SessionMessage]:
-    """Claim the session's pending messages for the turn starting at `step` (in arrival
-    order); on resume, the ones this run had claimed for it."""
+def _take_messages(run: Run, session: Session, step: int, *, claim: bool) -> list[SessionMessage]:
+    """The messages of the turn starting at `step`, in arrival order: the session's pending
+    ones are claimed for it when `claim`; a resumed run reads those it had claimed."""
     with transaction.atomic():
-        SessionMessage.objects.filter(session=session, status=MessageStatus.PENDING).update(
-            status=MessageStatus.DONE, run=run, step=step
-        )
+        if claim:
+            SessionMessage.objects.filter(session=session, status=MessageStatus.PENDING).update(
+                status=MessageStatus.DONE, run=run, step=step
+            )
         return list(
             SessionMessage.objects.filter(run=run, step=step, role=MessageRole.USER).order_by("id")
         )
+
+
+def _answered(run: Run, step: int) -> bool:
+    """Did this step's model call answer before the run was interrupted? (Then its turn
+    is replayed as it was, without messages that arrived since.)"""
+    return ModelCall.objects.filter(
+        run=run, key=step_call_key(run, step), status="succeeded"
+    ).exists()
 
 
 def _opening(task: Task | None, messages: list[SessionMessage], first: bool) -> str:
@@ -189,18 +219,21 @@ def _answered_by(run: Run) -> dict[str, object]:
     }
 
 
-def _report(run: Run, agent: Agent, task: Task | None, state: LoopState) -> None:
-    """The report, durably with the run's close: a comment on the task, the task handed
-    back, and for a sub-task that is finished, its result posted on the parent task."""
+def _report(run: Run, agent: Agent, work: Work, state: LoopState) -> None:
+    """The report, durably with the run's close: a comment on the task (the answer, on
+    someone else's task too), the agent's own task handed back, and for its finished
+    sub-task the result posted on the parent task."""
     summary = state.content.strip() or f"({state.stopped or 'no answer'})"
     if state.stopped:
         summary = f"{summary}\n\n(stopped: {state.stopped})"
+    task = work.task
     with transaction.atomic():
         if task is not None:
             comment_create(task=task, body=summary, actor_agent=agent, run=run)
-            if task.parent_id is not None:
-                _post_to_parent(run, agent, task.pk, summary)
-            task_release(task_id=task.pk, run_id=run.pk)
+            if work.checkout:
+                if task.parent_id is not None:
+                    _post_to_parent(run, agent, task.pk, summary)
+                task_release(task_id=task.pk, run_id=run.pk)
         _close(
             run,
             RunStatus.SUCCEEDED,
@@ -227,11 +260,12 @@ def _post_to_parent(run: Run, agent: Agent, task_id: int, summary: str) -> None:
     )
 
 
-def run_give_back(run: Run, task: Task | None) -> None:
-    """On failure: the task's lease and the messages of the unfinished turn go back."""
+def run_give_back(run: Run, task: Task | None, *, from_step: int = 0) -> None:
+    """On failure: the task's lease, and the messages of turns from `from_step` on (the
+    unfinished one; every turn's when unknown) go back to wait for the next run."""
     if task is not None:
         task_release(task_id=task.pk, run_id=run.pk)
-    SessionMessage.objects.filter(run=run, role=MessageRole.USER).update(
+    SessionMessage.objects.filter(run=run, role=MessageRole.USER, step__gte=from_step).update(
         status=MessageStatus.PENDING, run=None, step=None
     )
 
@@ -247,26 +281,21 @@ def heartbeat_execute(*, run_id: int, owner: str, deadline: float | None = None)
         work = _begin(run, resumed=claim.resumed)
         if work is None:
             return claim
-    task, session, messages_waiting = work
-    state = _work(
-        run,
-        run.agent,
-        task,
-        session,
-        deadline=deadline,
-        resumed=claim.resumed,
-        messages_waiting=messages_waiting,
-    )
-    if state is not None:
-        _report(run, run.agent, task, state)
-        if Run.objects.filter(pk=run.pk, coalesced__gt=0).exists():
-            agent_wake(agent_id=run.agent_id, trigger=run.trigger)
+    try:
+        state = _work(run, run.agent, work, deadline=deadline, resumed=claim.resumed)
+        if state is not None:
+            _report(run, run.agent, work, state)
+    except (RunLost, ConcurrentWalk) as exc:
+        logger.warning("heartbeat run %s: %s", run.pk, exc)
+        return claim
+    if Run.objects.filter(pk=run.pk, coalesced__gt=0).exists():
+        agent_wake(agent_id=run.agent_id, trigger=run.trigger)
     return claim
 
 
-def _begin(run: Run, *, resumed: bool) -> tuple[Task | None, Session, bool] | None:
-    """Skip early (recorded, zero tokens) or check out the work: (task, session, whether
-    messages wait). None when the run was skipped."""
+def _begin(run: Run, *, resumed: bool) -> Work | None:
+    """Skip early (recorded, zero tokens) or take the work (the agent's own task is checked
+    out). None when the run was skipped."""
     agent = run.agent
     if agent.tenant.heartbeats_paused:
         _skip(run, "the company's heartbeats are paused (kill switch)")
@@ -275,45 +304,49 @@ def _begin(run: Run, *, resumed: bool) -> tuple[Task | None, Session, bool] | No
         why = f" ({agent.get_pause_reason_display()})" if agent.pause_reason else ""
         _skip(run, f"{agent.name} is {agent.status}{why}")
         return None
-    task, session, messages_waiting = _inbox(agent, run)
-    if task is None and session is None:
+    work = _inbox(agent, run)
+    if work is None:
         _skip(run, "no actionable work")
         return None
+    task, session = work.task, work.session
     if task is not None:
-        try:
-            task_checkout(task=task, run=run)
-        except CheckoutConflict as exc:
-            _skip(run, f"task {task.pk} is checked out by run {exc.holder_run_id}")
-            return None
+        if work.checkout:
+            try:
+                task_checkout(task=task, run=run)
+            except CheckoutConflict as exc:
+                _skip(run, f"task {task.pk} is checked out by run {exc.holder_run_id}")
+                agent_wake(agent_id=agent.pk, trigger=run.trigger, after_s=CONFLICT_RETRY_S)
+                return None
         session = session or session_for(agent_id=agent.pk, key=task_session_key(task.pk))
     # Written with the first progress or the close: a run resumed before that finds the
     # same task again (checked out by itself) or the same waiting messages.
     run.task, run.session = task, session
-    if messages_waiting and not resumed:  # the messages it claims must find it again
+    if work.messages_waiting and not resumed:  # the messages it claims must find it again
         Run.objects.filter(pk=run.pk).update(task=task, session=session)
-    return task, session, messages_waiting
+    return Work(task, session, work.messages_waiting, work.checkout)
 
 
 def _work(
-    run: Run,
-    agent: Agent,
-    task: Task | None,
-    session: Session,
-    *,
-    deadline: float | None,
-    resumed: bool,
-    messages_waiting: bool,
+    run: Run, agent: Agent, work: Work, *, deadline: float | None, resumed: bool
 ) -> LoopState | None:
     """Turns until no message waits (a message that arrived mid-turn gets the next turn);
     None when the run ended otherwise (recorded)."""
+    task, session, messages_waiting = work.task, work.session, work.messages_waiting
+    owned = task if work.checkout else None
     system = system_prompt(agent=agent, mission=agent.tenant.mission)
     chain = task.model_chain if task is not None and task.model_chain_id else None
     state = LoopState()
+    turn_start = 1
     try:
         while True:
-            first = state.step == 0
+            first, turn_start = state.step == 0, state.step + 1
             waiting = messages_waiting if first else _pending(session)
-            messages = _take_messages(run, session, state.step + 1) if waiting or resumed else []
+            messages = []
+            if resumed:
+                claim = not _answered(run, turn_start)
+                messages = _take_messages(run, session, turn_start, claim=claim)
+            elif waiting:
+                messages = _take_messages(run, session, turn_start, claim=True)
             if not first and not messages:
                 return state
             state.messages.append(ChatMessage(role="user", content=_opening(task, messages, first)))
@@ -337,7 +370,7 @@ def _work(
             else None
         )
         with transaction.atomic():
-            run_give_back(run, task)
+            run_give_back(run, owned, from_step=turn_start)
             _close(
                 run,
                 RunStatus.FAILED_ALL_MODELS,
@@ -350,17 +383,19 @@ def _work(
                 Agent.objects.filter(pk=agent.pk).update(next_heartbeat_at=soonest)
     except LoopStopped as exc:
         with transaction.atomic():
-            run_give_back(run, task)
+            run_give_back(run, owned, from_step=turn_start)
             _close(run, RunStatus.CANCELLED, reason=str(exc), steps=state.step)
     except BudgetExceeded as exc:  # refused before the request: the agent waits for room
         with transaction.atomic():
-            run_give_back(run, task)
+            run_give_back(run, owned, from_step=turn_start)
             _close(run, RunStatus.SKIPPED, reason=f"budget: {exc}", steps=state.step)
             agent_pause(agent=agent, reason=PauseReason.BUDGET)
+    except (RunLost, ConcurrentWalk):
+        raise
     except Exception as exc:
         logger.exception("heartbeat run %s failed", run.pk)
         with transaction.atomic():
-            run_give_back(run, task)
+            run_give_back(run, owned, from_step=turn_start)
             _close(
                 run,
                 RunStatus.FAILED,

@@ -22,6 +22,7 @@ from agents.models import (
     MessageRole,
     ModelChain,
     Run,
+    RunStatus,
     Session,
     SessionMessage,
     Task,
@@ -37,6 +38,16 @@ MAX_OUTPUT_TOKENS = 1024
 
 class LoopStopped(Exception):
     """The agent was paused or its tenant's kill switch went on between two steps."""
+
+
+class RunLost(Exception):
+    """Another worker took the run over (or a sweep ended it): this worker stops without
+    writing anything more."""
+
+
+def step_call_key(run: Run, step: int) -> str:
+    """The idempotency key of a step's model call: a resumed run gets the stored answer."""
+    return f"run-{run.pk}-step-{step}"
 
 
 @dataclass
@@ -64,7 +75,11 @@ def _progress(run: Run, state: LoopState) -> None:
     its company's heartbeats not paused): one statement that is also the pause check."""
     now = timezone.now()
     alive = Run.objects.filter(
-        pk=run.pk, agent__status=AgentStatus.ACTIVE, tenant__heartbeats_paused=False
+        pk=run.pk,
+        status=RunStatus.RUNNING,
+        lease_owner=run.lease_owner,
+        agent__status=AgentStatus.ACTIVE,
+        tenant__heartbeats_paused=False,
     ).update(
         last_progress_at=now,
         lease_until=now + timedelta(seconds=settings.ORION_RUN_LEASE_S),
@@ -75,7 +90,11 @@ def _progress(run: Run, state: LoopState) -> None:
         output_tokens=state.output_tokens,
     )
     if not alive:
-        raise LoopStopped(f"{run.agent.name} was paused (or the company's heartbeats were)")
+        if Run.objects.filter(
+            pk=run.pk, status=RunStatus.RUNNING, lease_owner=run.lease_owner
+        ).exists():
+            raise LoopStopped(f"{run.agent.name} was paused (or the company's heartbeats were)")
+        raise RunLost(f"run {run.pk} was taken over or ended while {run.lease_owner} worked it")
 
 
 def _run_tool(
@@ -160,7 +179,7 @@ def loop_turn(
                 system=system,
                 max_tokens=MAX_OUTPUT_TOKENS,
             ),
-            key=f"run-{run.pk}-step-{step}",
+            key=step_call_key(run, step),
             agent=agent,
             run=run,
             chain=chain,

@@ -20,6 +20,7 @@ from agents.services.work import comment_create, task_create
 from tenants.scope import tenant_scope
 
 SWEEP_BATCH = 500
+REQUEUE_AFTER_S = 300
 
 
 def _tell_coordinator(run: Run, note: str) -> None:
@@ -51,7 +52,14 @@ def runs_mark_stuck(*, now: datetime | None = None) -> list[int]:
             f"{since:%Y-%m-%d %H:%M} UTC. Its task was released."
         )
         with tenant_scope(run.tenant_id), transaction.atomic():
-            taken = Run.objects.filter(pk=run.pk, status=run.status).update(
+            # Compare-and-set on what made it stuck: a run that progressed (or was claimed
+            # from the queue) since it was read is left alone.
+            quiet = (
+                Q(last_progress_at__lt=cutoff)
+                if run.status == RunStatus.RUNNING
+                else Q(created_at__lt=cutoff)
+            )
+            taken = Run.objects.filter(quiet, pk=run.pk, status=run.status).update(
                 status=RunStatus.STUCK, reason=note, ended_at=now, lease_until=None
             )
             if not taken:
@@ -63,14 +71,17 @@ def runs_mark_stuck(*, now: datetime | None = None) -> list[int]:
 
 
 def runs_with_dead_worker(*, now: datetime | None = None) -> list[Run]:
-    """Running runs whose lease expired but which are not stuck yet: their worker died and
-    the broker may not redeliver; the caller enqueues them again (the claim is a CAS)."""
+    """Runs to enqueue again (the claim is a compare-and-set, so a second delivery is
+    harmless): running ones whose lease expired (their worker died and the broker may not
+    redeliver) and queued ones whose message seems lost (older than REQUEUE_AFTER_S)."""
     now = now or timezone.now()
+    lost = now - timedelta(seconds=REQUEUE_AFTER_S)
     return list(
         Run.objects.unscoped()
-        .filter(status=RunStatus.RUNNING, lease_until__lt=now)
-        .exclude(lease_owner=API_LEASE_OWNER)[
-              # an outside runtime's run: only stuck-swept
-            :SWEEP_BATCH
-        ]
+        .filter(
+            Q(status=RunStatus.RUNNING, lease_until__lt=now)
+            | Q(status=RunStatus.QUEUED, created_at__lt=lost)
+        )
+        .exclude(lease_owner=API_LEASE_OWNER)  # an outside runtime's run: only stuck-swept
+        .order_by("id")[:SWEEP_BATCH]
     )

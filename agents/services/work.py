@@ -5,6 +5,7 @@ audited, bad input is a ValidationError with nothing written."""
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -383,7 +384,8 @@ def comment_create(
 # -- checkout -------------------------------------------------------------------------------
 
 
-def _holder_is_live(holder_id: int | None, now: Any) -> bool:
+def task_holder_is_live(holder_id: int | None, now: datetime) -> bool:
+    """Does the run `holder_id` still hold its tasks (live, lease not expired)?"""
     if holder_id is None:
         return False
     return (
@@ -403,7 +405,7 @@ def task_checkout(*, task: Task, run: Run) -> Task:
     for _ in range(3):
         if holder == run.pk:
             return task
-        if _holder_is_live(holder, now):
+        if task_holder_is_live(holder, now):
             raise CheckoutConflict(task, holder)
         won = Task.objects.filter(pk=task.pk, checkout_run_id=holder).update(
             checkout_run_id=run.pk,

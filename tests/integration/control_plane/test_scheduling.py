@@ -163,3 +163,16 @@ def test_only_worker_runs_with_an_expired_lease_are_resumed_by_the_sweep(team):
             lease_until=expired,
         )
     assert [r.pk for r in runs_with_dead_worker()] == [worker_run.pk]
+
+
+def test_a_queued_run_whose_message_was_lost_is_enqueued_again(team):
+    from agents.services.sweeps import REQUEUE_AFTER_S, runs_with_dead_worker
+
+    with tenant_scope(team.tenant):
+        lost = Run.objects.create(agent=team.writer)
+        fresh = Run.objects.create(agent=team.boss)
+        Run.objects.filter(pk=lost.pk).update(
+            created_at=timezone.now() - timedelta(seconds=REQUEUE_AFTER_S + 1)
+        )
+    assert [r.pk for r in runs_with_dead_worker()] == [lost.pk]
+    assert fresh.status == RunStatus.QUEUED
