@@ -13,7 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import BigIntegerField, Case, DateTimeField, F, IntegerField, Q, Value, When
 from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
@@ -145,19 +145,25 @@ def budget_reserve(
     if amount_micros < 0:
         raise ValueError("a reservation cannot be negative")
     now = now or timezone.now()
+    month = month_of(tz=tenant.timezone, at=now)
+    ttl = getattr(settings, "ORION_BUDGET_RESERVATION_TTL_S", DEFAULT_RESERVATION_TTL_S)
+    expires = now + timedelta(seconds=ttl)
+    fast = _fast_hold(
+        tenant.pk, key, month, amount_micros, agent_id, agent_limit_cents, run_id, now, expires
+    )
+    if fast is not None:
+        return fast
     existing = Reservation.objects.filter(key=key).first()
     if existing is not None and existing.status != ReservationStatus.EXPIRED:
         return existing
-    month = month_of(tz=tenant.timezone, at=now)
     limits = _limits(tenant.pk, agent_id, agent_limit_cents)
-    ttl = getattr(settings, "ORION_BUDGET_RESERVATION_TTL_S", DEFAULT_RESERVATION_TTL_S)
     values: dict[str, Any] = {
         "agent_id": agent_id,
         "run_id": run_id,
         "month": month,
         "amount_micros": amount_micros,
         "status": ReservationStatus.HELD,
-        "expires_at": now + timedelta(seconds=ttl),
+        "expires_at": expires,
     }
     for attempt in range(2):
         with transaction.atomic():
@@ -173,6 +179,94 @@ def budget_reserve(
                 ignore_conflicts=True,
             )
     raise _refusal(tenant.pk, month, limits, amount_micros, now)
+
+
+# The common case in one statement (PostgreSQL): lock the month's rows that have room for
+# `amount`, and only if all of them do and the key is new, add the hold to each and insert
+# the reservation. A row another caller changed meanwhile is re-checked on its newest
+# version (SELECT ... FOR UPDATE under READ COMMITTED), and the UPDATE adds to the current
+# value. Anything else (first call of the month, a replayed key, no room) returns no id and
+# takes the general path.
+FAST_HOLD_SQL = """
+WITH lim AS (
+    SELECT (SELECT limit_cents::bigint * %(per_cent)s FROM billing_budget WHERE tenant_id = %(t)s)
+               AS company,
+           COALESCE((SELECT soft_pct FROM billing_budget WHERE tenant_id = %(t)s), 80) AS soft
+), fit AS (
+    SELECT p.id FROM billing_budgetperiod p, lim
+    WHERE p.tenant_id = %(t)s AND p.month = %(m)s AND (
+        (p.agent_id = 0 AND (lim.company IS NULL
+            OR p.spent_micros + p.reserved_micros + %(a)s <= lim.company))
+        OR (p.agent_id = %(ag)s AND (%(al)s::bigint IS NULL
+            OR p.spent_micros + p.reserved_micros + %(a)s <= %(al)s::bigint)))
+    ORDER BY p.id FOR UPDATE OF p
+), ok AS (
+    SELECT (SELECT count(*) FROM fit) = %(n)s AND NOT EXISTS (
+        SELECT 1 FROM billing_reservation WHERE tenant_id = %(t)s AND key = %(k)s) AS ok
+), upd AS (
+    UPDATE billing_budgetperiod p SET
+        reserved_micros = p.reserved_micros + %(a)s,
+        limit_micros = CASE WHEN p.agent_id = 0 THEN lim.company ELSE %(al)s::bigint END,
+        soft_pct = CASE WHEN p.agent_id = 0 THEN lim.soft ELSE 80 END
+    FROM lim, ok WHERE ok.ok AND p.id IN (SELECT id FROM fit)
+    RETURNING p.id
+), ins AS (
+    INSERT INTO billing_reservation
+        (tenant_id, key, agent_id, run_id, month, amount_micros, status, expires_at,
+         created_at, settled_at)
+    SELECT %(t)s, %(k)s, %(ag)s, %(run)s, %(m)s, %(a)s, 'held', %(exp)s, %(now)s, NULL
+    FROM ok WHERE ok.ok
+    RETURNING id
+)
+SELECT (SELECT id FROM ins), (SELECT count(*) FROM upd)
+"""
+
+
+def _fast_hold(
+    tenant_id: int,
+    key: str,
+    month: date,
+    amount: int,
+    agent_id: int | None,
+    agent_limit_cents: int | None,
+    run_id: int | None,
+    now: datetime,
+    expires: datetime,
+) -> Reservation | None:
+    if connection.vendor != "postgresql":
+        return None
+    params = {
+        "per_cent": MICROS_PER_CENT,
+        "t": tenant_id,
+        "m": month,
+        "a": amount,
+        "ag": agent_id,
+        "al": agent_limit_cents * MICROS_PER_CENT if agent_limit_cents is not None else None,
+        "n": 1 if agent_id is None else 2,
+        "k": key,
+        "run": run_id,
+        "exp": expires,
+        "now": now,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(FAST_HOLD_SQL, params)
+        pk, _ = cursor.fetchone()
+    if pk is None:
+        return None
+    held = Reservation(
+        pk=pk,
+        tenant_id=tenant_id,
+        key=key,
+        agent_id=agent_id,
+        run_id=run_id,
+        month=month,
+        amount_micros=amount,
+        status=ReservationStatus.HELD,
+        expires_at=expires,
+        created_at=now,
+    )
+    held._state.adding, held._state.db = False, connection.alias
+    return held
 
 
 def _hold(

@@ -182,3 +182,17 @@ def test_a_raise_is_audited_with_before_and_after(tenant, cast):
 def test_negative_reservations_are_a_programming_error(tenant):
     with pytest.raises(ValueError):
         budget_reserve(tenant=tenant, key="neg", amount_micros=-1)
+
+
+def test_on_postgresql_a_reservation_is_one_statement_once_the_month_has_begun(
+    tenant, django_assert_num_queries
+):
+    from django.db import connection
+
+    budget_reserve(tenant=tenant, key="first", amount_micros=CENT, agent_id=3)
+    if connection.vendor != "postgresql":
+        pytest.skip("the one-statement path is PostgreSQL's")
+    with django_assert_num_queries(1):
+        held = budget_reserve(tenant=tenant, key="second", amount_micros=CENT, agent_id=3)
+    assert Reservation.objects.get(pk=held.pk).status == ReservationStatus.HELD
+    assert _period(tenant, 3).reserved_micros == 2 * CENT == _period(tenant).reserved_micros
