@@ -125,7 +125,7 @@ def record_failure(
     return replace(state, disabled_until=until)
 
 
-def record_success(state: CooldownState, *, now: float) -> CooldownState:
+def record_success(state: CooldownState) -> CooldownState:
     """A success clears everything: counters, cooldown and disable."""
     return CooldownState()
 
@@ -152,6 +152,7 @@ def probe_allowed(
 
 
 def mark_probe(state: CooldownState, *, now: float) -> CooldownState:
+    """The state once a recovery probe was claimed at `now`."""
     return replace(state, last_probe_at=now)
 
 

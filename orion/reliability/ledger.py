@@ -7,7 +7,7 @@ rows); the in-memory versions here serve tests and scripts.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Literal, Protocol
 
 from orion.reliability import cooldown as cd
@@ -150,10 +150,10 @@ class InMemoryCooldownStore:
             state = self.get(profile_id, scope)
             if not cd.probe_allowed(state, now=now, probe_interval=interval):
                 return False
-            self.states[(profile_id, scope)] = replace(state, last_probe_at=now)
+            self.states[(profile_id, scope)] = cd.mark_probe(state, now=now)
             return True
 
     def apply_success(self, profile_id: str, scope: str) -> None:
         with self._lock:
             if (profile_id, scope) in self.states:
-                self.states[(profile_id, scope)] = CooldownState()
+                self.states[(profile_id, scope)] = cd.record_success(self.get(profile_id, scope))

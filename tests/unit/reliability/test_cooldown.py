@@ -96,8 +96,8 @@ def test_request_level_classes_leave_the_profile_alone(error_class: ErrorClass) 
 
 def test_success_clears_everything() -> None:
     state = record_failure(fail_at([T]), E.BILLING, now=T + 1)
-    assert record_success(state, now=T + 2) == CooldownState()
-    assert is_usable(record_success(state, now=T + 2), now=T + 2)
+    assert record_success(state) == CooldownState()
+    assert is_usable(record_success(state), now=T + 2)
 
 
 def test_usable_and_expiry() -> None:
