@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from django.test import Client
 from hypothesis import HealthCheck, given, settings
 from schemathesis.specs.openapi.checks import ignored_auth
@@ -17,6 +19,17 @@ pytestmark = pytest.mark.django_db
 
 CSRF = "c" * 32
 MAX_EXAMPLES = 8
+
+
+@pytest.fixture
+def keep_the_test_connection():
+    """Calls go through the WSGI app, whose request signals would close the test's database
+    connection (and its transaction); Django's test client disconnects them the same way."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
 
 
 def _owner_cookies(owner) -> dict[str, str]:
@@ -43,7 +56,7 @@ def _check(operation, cookies: dict[str, str]) -> None:
     run()
 
 
-def test_every_operation_keeps_the_schema(cast):
+def test_every_operation_keeps_the_schema(cast, keep_the_test_connection):
     schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", application)
     cookies = _owner_cookies(cast.owner)
     failures = []
