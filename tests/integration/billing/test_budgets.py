@@ -184,9 +184,7 @@ def test_negative_reservations_are_a_programming_error(tenant):
         budget_reserve(tenant=tenant, key="neg", amount_micros=-1)
 
 
-def test_on_postgresql_a_reservation_is_one_statement_once_the_month_has_begun(
-    tenant, django_assert_num_queries
-):
+def test_on_postgresql_reserve_and_settle_are_one_statement_each(tenant, django_assert_num_queries):
     from django.db import connection
 
     budget_reserve(tenant=tenant, key="first", amount_micros=CENT, agent_id=3)
@@ -196,3 +194,14 @@ def test_on_postgresql_a_reservation_is_one_statement_once_the_month_has_begun(
         held = budget_reserve(tenant=tenant, key="second", amount_micros=CENT, agent_id=3)
     assert Reservation.objects.get(pk=held.pk).status == ReservationStatus.HELD
     assert _period(tenant, 3).reserved_micros == 2 * CENT == _period(tenant).reserved_micros
+    with django_assert_num_queries(1):
+        assert budget_settle(reservation=held, cost_micros=300, usage=UsageFacts(model="m"))
+    assert UsageEvent.objects.get(key="second").cost_micros == 300
+    for agent_id in (TENANT_WIDE, 3):
+        assert (
+            _period(tenant, agent_id).reserved_micros,
+            _period(tenant, agent_id).spent_micros,
+        ) == (
+            CENT,
+            300,
+        )
