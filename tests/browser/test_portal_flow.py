@@ -79,7 +79,8 @@ def worker(sandbox) -> Iterator[None]:
     thread.start()
     yield
     stop.set()
-    thread.join(timeout=10)
+    thread.join(timeout=60)  # a heartbeat in flight finishes (its backoffs included)
+    assert not thread.is_alive(), "the worker thread did not stop"
 
 
 def _shot(page, name: str) -> None:
