@@ -76,15 +76,21 @@ def task_new(request: HttpRequest) -> HttpResponse:
 
 
 def _task_page(
-    request: HttpRequest, task: Task, *, comment_form: CommentForm | None = None, status: int = 200
+    request: HttpRequest,
+    task: Task,
+    *,
+    comment_form: CommentForm | None = None,
+    move_form: TaskMoveForm | None = None,
+    assign_form: TaskAssignForm | None = None,
+    status: int = 200,
 ) -> HttpResponse:
     context = {
         "task": task,
         "comments": task_comments(task_id=task.pk),
         "runs": task_runs(task_id=task.pk),
         "comment_form": comment_form or CommentForm(),
-        "move_form": TaskMoveForm(initial={"status": task.status}),
-        "assign_form": TaskAssignForm(initial={"assignee": task.assignee_id}),
+        "move_form": move_form or TaskMoveForm(initial={"status": task.status}),
+        "assign_form": assign_form or TaskAssignForm(initial={"assignee": task.assignee_id}),
         "can_work": can_work(request),
     }
     return render(request, "agents/task.html", context, status=status)
@@ -114,8 +120,8 @@ def _update(request: HttpRequest, task: Task, form, done: str) -> HttpResponse:
         else:
             messages.success(request, done)
             return _back(request, task)
-    messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
-    return _task_page(request, task, status=400)
+    key = "move_form" if isinstance(form, TaskMoveForm) else "assign_form"
+    return _task_page(request, task, status=400, **{key: form})
 
 
 @require_POST
