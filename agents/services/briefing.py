@@ -100,10 +100,11 @@ def briefing_gather(*, now: datetime, since: datetime) -> str:
 
 
 def briefings_open(*, runs: list[Run], now: datetime) -> list[Task]:
-    """For each coordinator's run due to its cron schedule among `runs` (the dispatcher's
-    new runs, agents and tenants loaded), the day's briefing task assigned to it, created
-    once per local day. Created in the caller's transaction, so the heartbeat finds it
-    when it starts; written as the coordinator's own action, so it wakes nobody."""
+    """For each coordinator's run due to its cron schedule among `runs` (agents and tenants
+    loaded), the day's briefing task assigned to it, created once per local day. The
+    heartbeat calls it as it starts (the gathering runs on a worker, never in the
+    dispatcher's tick), so its inbox finds the task; written as the coordinator's own
+    action, so it wakes nobody."""
     made = []
     for run in runs:
         agent = run.agent

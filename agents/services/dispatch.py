@@ -23,7 +23,6 @@ from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from agents.models import LIVE_RUN_STATUSES, Agent, AgentStatus, Run, RunTrigger
-from agents.services.briefing import briefings_open
 from agents.services.schedule import next_heartbeat_after
 from tenants.models import TenantStatus
 
@@ -112,7 +111,6 @@ def dispatch_due(
             agent.wake_trigger = ""
             advanced.append(agent)
         result.runs = _insert_runs(new_runs)
-        briefings_open(runs=result.runs, now=now)
         _advance(advanced)
         if result.coalesced:
             Run.objects.unscoped().filter(

@@ -37,6 +37,7 @@ from agents.models import (
 )
 from agents.providers.base import ChatMessage
 from agents.services.agents import agent_pause, agent_wake
+from agents.services.briefing import briefings_open
 from agents.services.failover_store import ConcurrentWalk
 from agents.services.loop import LoopState, LoopStopped, RunLost, loop_turn, step_call_key
 from agents.services.work import (
@@ -304,6 +305,8 @@ def _begin(run: Run, *, resumed: bool) -> Work | None:
         why = f" ({agent.get_pause_reason_display()})" if agent.pause_reason else ""
         _skip(run, f"{agent.name} is {agent.status}{why}")
         return None
+    if not resumed:
+        briefings_open(runs=[run], now=timezone.now())  # a coordinator's morning run
     work = _inbox(agent, run)
     if work is None:
         _skip(run, "no actionable work")

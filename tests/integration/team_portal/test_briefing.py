@@ -54,25 +54,22 @@ def test_the_coordinators_scheduled_run_briefs_and_the_dashboard_shows_it(
     client_as,
 ):
     runner = Runner()
-    (run,) = runner.dispatch()
-    assert run.agent_id == morning.pk and run.trigger == "schedule"
-    (briefing,) = _briefings(cast.tenant)
-    today = timezone.now().astimezone(ZoneInfo("Europe/Amsterdam"))
-    assert briefing.title == briefing_title(today)
-    assert briefing.assignee_id == morning.pk and briefing.created_by_agent_id == morning.pk
-    assert "Finished since yesterday: 1" in briefing.body
-    assert "Iris: Failed: every model failed — every key cooling" in briefing.body
-
-    body = client_as("viewer").get("/").content.decode()
-    assert briefing.title in body and "is writing it" in body
-
     llm.script_chat(
         [
             llm.ok(tool_calls=[("update_task", {"status": "done"})]),
             llm.ok("Good morning: one task done, Iris could not reach a model."),
         ]
     )
+    (run,) = runner.dispatch()
+    assert run.agent_id == morning.pk and run.trigger == "schedule"
+    assert _briefings(cast.tenant) == []  # gathered by the heartbeat, not in the tick
     (done,) = runner.run_all()
+    (briefing,) = _briefings(cast.tenant)
+    today = timezone.now().astimezone(ZoneInfo("Europe/Amsterdam"))
+    assert briefing.title == briefing_title(today)
+    assert briefing.assignee_id == morning.pk and briefing.created_by_agent_id == morning.pk
+    assert "Finished since yesterday: 1" in briefing.body
+    assert "Iris: Failed: every model failed — every key cooling" in briefing.body
     assert done.status == "succeeded" and done.task_id == briefing.pk
     sent = llm.chat_requests[0].json()["messages"]
     assert any("Finished since yesterday: 1" in str(m.get("content")) for m in sent)
@@ -81,33 +78,32 @@ def test_the_coordinators_scheduled_run_briefs_and_the_dashboard_shows_it(
     assert "Good morning: one task done" in body
 
 
-def test_one_briefing_a_day(cast, morning):
+def test_one_briefing_a_day(cast, morning, llm):
     runner = Runner()
-    runner.dispatch()
-    Run.objects.unscoped().filter(agent=morning).update(status="succeeded")
+    runner.tick()
     Agent.objects.unscoped().filter(pk=morning.pk).update(
         next_heartbeat_at=timezone.now() - timedelta(seconds=1), wake_trigger=""
     )
-    assert len(runner.dispatch()) == 1
+    assert len(runner.tick()) == 1
     assert len(_briefings(cast.tenant)) == 1
 
 
-def test_an_interval_schedule_is_not_a_briefing(cast, morning):
+def test_an_interval_schedule_is_not_a_briefing(cast, morning, llm):
     Agent.objects.unscoped().filter(pk=morning.pk).update(schedule_kind="interval")
-    Runner().dispatch()
+    Runner().tick()
     assert _briefings(cast.tenant) == []
 
 
-def test_run_now_is_not_a_briefing(cast, morning):
+def test_run_now_is_not_a_briefing(cast, morning, llm):
     Agent.objects.unscoped().filter(pk=morning.pk).update(wake_trigger="manual")
-    Runner().dispatch()
+    Runner().tick()
     assert _briefings(cast.tenant) == []
 
 
-def test_other_agents_scheduled_runs_are_not_briefings(cast, morning):
+def test_other_agents_scheduled_runs_are_not_briefings(cast, morning, llm):
     Agent.objects.unscoped().filter(pk=morning.pk).update(next_heartbeat_at=None)
     Agent.objects.unscoped().filter(tenant=cast.tenant, template="admin").update(
         next_heartbeat_at=timezone.now() - timedelta(seconds=1)
     )
-    Runner().dispatch()
+    Runner().tick()
     assert _briefings(cast.tenant) == []
