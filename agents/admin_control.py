@@ -33,7 +33,6 @@ from agents.models import (
     Goal,
     ModelCall,
     Run,
-    RunTrigger,
     Session,
     SessionMessage,
     Task,
@@ -46,12 +45,11 @@ from agents.services.agents import (
     agent_resume,
     agent_terminate,
     agent_update,
-    agent_wake,
 )
 from agents.services.api_keys import api_key_revoke
+from agents.services.run_now import agent_run_now
 from agents.services.work import goal_update, task_update
 from tenants.scope import tenant_scope
-from tenants.services.audit import audit_record
 
 # -- forms whose save is the service -----------------------------------------------------
 
@@ -343,16 +341,10 @@ class AgentAdmin(ServiceFormAdmin):
     @admin.action(description="Run now (next dispatcher tick)")
     def run_now(self, request: HttpRequest, queryset: QuerySet) -> None:
         def act(agent: Agent) -> bool:
-            woken = agent_wake(agent_id=agent.pk, trigger=RunTrigger.MANUAL)
-            if woken:
-                audit_record(
-                    tenant=agent.tenant_id,
-                    verb="agent.woken",
-                    target=agent,
-                    actor_user=request.user,
-                    after={"trigger": RunTrigger.MANUAL},
-                )
-            return woken
+            try:
+                return agent_run_now(agent=agent, actor_user=request.user)
+            except ValidationError:
+                return False  # not active: counted as not woken
 
         _each_in_scope(request, queryset, act, "Brought forward (active agents only)")
 

@@ -22,16 +22,16 @@ from agents.api.serializers import (
     HeartbeatSwitchSerializer,
     WakeSerializer,
 )
-from agents.models import Agent, AgentApiKey, AgentStatus, Goal, RunTrigger
+from agents.models import Agent, AgentApiKey, AgentStatus, Goal
 from agents.services.agents import (
     agent_create,
     agent_pause,
     agent_resume,
     agent_update,
-    agent_wake,
     tenant_heartbeats_set,
 )
 from agents.services.api_keys import api_key_create, api_key_revoke
+from agents.services.run_now import agent_run_now
 from agents.services.work import goal_create, goal_update
 from tenants.models import Role
 
@@ -146,7 +146,7 @@ class AgentRunNowView(AgentActionView):
             raise serializers.ValidationError(
                 {"status": [f"{agent.name} is {agent.status}; resume it first."]}
             )
-        woken = agent_wake(agent_id=agent.pk, trigger=RunTrigger.MANUAL)
+        woken = agent_run_now(agent=agent, **self.actor())
         agent.refresh_from_db()
         agent.woken = woken
         return Response(WakeSerializer(agent).data)

@@ -1,4 +1,5 @@
-"""Run now, asked by a person: bring the agent's heartbeat forward and audit who asked."""
+"""Run now, asked by a person (portal, admin) or over the API: bring the agent's heartbeat
+forward and audit who asked."""
 
 from __future__ import annotations
 
@@ -13,7 +14,9 @@ from tenants.services.audit import audit_record
 
 
 @transaction.atomic
-def agent_run_now(*, agent: Agent, actor_user: Any = None) -> bool:
+def agent_run_now(
+    *, agent: Agent, actor_user: Any = None, actor_agent: Agent | None = None
+) -> bool:
     """Make the agent due now (the dispatcher's next tick opens the run). A paused or
     terminated agent is refused; True when its heartbeat was brought forward, False when a
     heartbeat was already due (asking twice changes nothing)."""
@@ -28,6 +31,7 @@ def agent_run_now(*, agent: Agent, actor_user: Any = None) -> bool:
             verb="agent.woken",
             target=agent,
             actor_user=actor_user,
+            actor_agent=actor_agent,
             after={"trigger": RunTrigger.MANUAL},
         )
     return woken

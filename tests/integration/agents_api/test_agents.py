@@ -135,7 +135,7 @@ def test_bad_cron_on_create_writes_nothing(api_as, cast, world):
 
 
 @pytest.mark.parametrize("role", EVERYONE)
-def test_pause_resume_run_now(api_as, world, role):
+def test_pause_resume_run_now(api_as, cast, world, role):
     client = api_as(role)
     code = ADMIN_WRITE[role]
     url = f"/api/v1/agents/{world.writer.pk}"
@@ -159,6 +159,8 @@ def test_pause_resume_run_now(api_as, world, role):
     world.writer.refresh_from_db()
     assert world.writer.wake_trigger == "manual"
     assert world.writer.next_heartbeat_at <= timezone.now()
+    woke = AuditEvent.objects.unscoped().filter(verb="agent.woken", target_id=str(world.writer.pk))
+    assert woke.get().actor_user == cast.user(role)  # who asked is audited
 
 
 def test_agent_list_queries_do_not_grow(api_as, cast, world, django_assert_max_num_queries):
