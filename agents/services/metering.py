@@ -25,7 +25,7 @@ from agents.models import (
 from agents.providers.base import ChatRequest, ChatResult
 from agents.selectors import chain_load_cached
 from agents.services.agents import agent_resume
-from agents.services.model_calls import model_call_run
+from agents.services.model_calls import Answered, CallFacts, model_call_answer
 from billing.models import ReservationStatus
 from billing.selectors import budget_has_room
 from billing.services.budgets import UsageFacts, budget_release, budget_reserve, budget_settle
@@ -62,9 +62,9 @@ def call_max_cost_micros(*, request: ChatRequest, agent: Agent, chain: ModelChai
     )
 
 
-def _facts(key: str, result: ChatResult, session_id: int | None) -> tuple[UsageFacts, int]:
-    """What the call row and its attempts say about the answered call (one query), and
-    its cost."""
+def _stored_facts(key: str) -> CallFacts:
+    """What the call row and its attempts say about an answer stored by an earlier walk
+    (a run resumed between the answer and its settlement): two queries, off the hot path."""
     call = (
         ModelCall.objects.filter(key=key)
         .annotate(
@@ -81,24 +81,37 @@ def _facts(key: str, result: ChatResult, session_id: int | None) -> tuple[UsageF
         .values_list("profile__label", flat=True)
         .first()
     )
-    price = price_for(provider=call["provider"], model=call["model"])
-    usage = result.usage
     latency = (
         (call["finished_at"] - call["created_at"]).total_seconds() * 1000.0
         if call["finished_at"]
-        else None
+        else 0.0
     )
-    facts = UsageFacts(
+    return CallFacts(
         provider=call["provider"],
         model=call["model"],
-        auth_profile=(profile or "")[:80],
+        profile_label=profile or "",
+        attempts=max(call["tries"], 1),
+        fell_back=call["fell"] > 0,
+        latency_ms=latency,
+    )
+
+
+def _facts(answered: Answered, key: str, session_id: int | None) -> tuple[UsageFacts, int]:
+    """The UsageEvent facts of an answered call, and its cost."""
+    call = answered.facts or _stored_facts(key)
+    price = price_for(provider=call.provider, model=call.model)
+    usage = answered.result.usage
+    facts = UsageFacts(
+        provider=call.provider,
+        model=call.model,
+        auth_profile=call.profile_label[:80],
         input_tokens=usage.input_tokens,
         output_tokens=usage.output_tokens,
         cached_tokens=usage.cached_tokens,
         unpriced=price.unpriced,
-        fell_back=call["fell"] > 0,
-        attempts=max(call["tries"], 1),
-        latency_ms=latency,
+        fell_back=call.fell_back,
+        attempts=call.attempts,
+        latency_ms=call.latency_ms,
         session_id=session_id,
     )
     cost = cost_micros(
@@ -130,16 +143,16 @@ def metered_call(
         run_id=run.pk,
     )
     try:
-        result = model_call_run(
+        answered = model_call_answer(
             request=request, key=key, agent=agent, run=run, chain=chain, deadline=deadline
         )
     except BaseException:
         budget_release(reservation=reservation)
         raise
     if reservation.status != ReservationStatus.SETTLED:
-        facts, cost = _facts(key, result, run.session_id)
+        facts, cost = _facts(answered, key, run.session_id)
         budget_settle(reservation=reservation, cost_micros=cost, usage=facts)
-    return result
+    return answered.result
 
 
 def budget_paused_resume(*, tenant_id: int | None = None) -> list[int]:

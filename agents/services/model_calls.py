@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 
 import httpx
@@ -136,6 +136,27 @@ def _open_call(
     return ModelCall.objects.using(using).get(key=key), False, snapshot
 
 
+@dataclass(frozen=True)
+class CallFacts:
+    """What the walk that just answered knows about itself (so callers that meter it need
+    not read its rows back): who answered, with which key, after how many attempts."""
+
+    provider: str
+    model: str
+    profile_label: str
+    attempts: int
+    fell_back: bool
+    latency_ms: float
+
+
+@dataclass(frozen=True)
+class Answered:
+    """`facts` is None when the answer was stored by an earlier walk (a replay)."""
+
+    result: ChatResult
+    facts: CallFacts | None
+
+
 def model_call_run(
     *,
     request: ChatRequest,
@@ -147,6 +168,30 @@ def model_call_run(
     clock: Callable[[], float] = time.time,
     sleep: Callable[[float], None] = time.sleep,
 ) -> ChatResult:
+    """The answer of `model_call_answer` (same arguments, same errors)."""
+    return model_call_answer(
+        request=request,
+        key=key,
+        agent=agent,
+        run=run,
+        chain=chain,
+        deadline=deadline,
+        clock=clock,
+        sleep=sleep,
+    ).result
+
+
+def model_call_answer(
+    *,
+    request: ChatRequest,
+    key: str,
+    agent: Agent | None = None,
+    run: Run | None = None,
+    chain: ModelChain | None = None,
+    deadline: float | None = None,
+    clock: Callable[[], float] = time.time,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Answered:
     """Answer `request` through the chain; `key` makes the call idempotent and resumable.
 
     `deadline` (epoch seconds, e.g. `time.time() + soft_time_limit - margin`): no attempt
@@ -167,7 +212,7 @@ def model_call_run(
         profile_ids=list(loaded.auth),
     )
     if call.status == ModelCallStatus.SUCCEEDED and call.result is not None:
-        return _stored_result(call.result)
+        return Answered(_stored_result(call.result), None)
     if call.status == ModelCallStatus.FAILED:
         raise ModelCallClosed(f"model call {key!r} failed: {call.error[:300]}")
     if not fresh and call.chain_id not in (None, loaded.chain.pk):
@@ -205,6 +250,7 @@ def model_call_run(
     # returned above from the stored result.
     assert not walked.replayed, f"call {key}: ledger success without a stored answer"
     result = walked.value
+    finished = timezone.now()
     ledger.complete(
         {
             "status": ModelCallStatus.SUCCEEDED,
@@ -214,7 +260,15 @@ def model_call_run(
             "output_tokens": result.usage.output_tokens,
             "cached_tokens": result.usage.cached_tokens,
             "result": asdict(result),
-            "finished_at": timezone.now(),
+            "finished_at": finished,
         }
     )
-    return result
+    facts = CallFacts(
+        provider=walked.candidate.provider,
+        model=walked.candidate.model,
+        profile_label=loaded.auth[walked.profile.id].label,
+        attempts=len(walked.attempts),
+        fell_back=walked.attempts[-1].candidate_index > 0,
+        latency_ms=(finished - call.created_at).total_seconds() * 1000.0,
+    )
+    return Answered(result, facts)

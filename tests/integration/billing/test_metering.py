@@ -170,3 +170,28 @@ def test_a_paused_agent_stays_paused_while_its_month_is_still_full(team):
     budgets_sweep()
     with tenant_scope(team.tenant):
         assert Agent.objects.get(pk=team.writer.pk).status == AgentStatus.ACTIVE
+
+
+def test_an_answer_stored_before_a_crash_is_settled_from_its_rows(team, llm):
+    """The worker died between the answer and its settlement: the resumed step gets the
+    stored answer without a request, and its usage is read back from the call's rows."""
+    from agents.services.model_calls import model_call_run
+
+    request = ChatRequest(messages=[ChatMessage(role="user", content="Draft the post")])
+    llm.script_chat([llm.server_error(503), llm.ok("Drafted.", usage=(1_000, 100, 0))])
+    with tenant_scope(team.tenant):
+        run = Run.objects.create(agent=team.writer, status=RunStatus.RUNNING)
+        model_call_run(request=request, key="run-crash-step-1", agent=team.writer, run=run)
+        result = metered_call(
+            request=request,
+            key="run-crash-step-1",
+            agent=team.writer,
+            run=run,
+            chain=None,
+            deadline=None,
+        )
+        assert result.content == "Drafted." and len(llm.chat_requests) == 2
+        event = UsageEvent.objects.get()
+        assert (event.provider, event.model, event.auth_profile) == ("fakeai", "glm-4.7", "k1")
+        assert (event.attempts, event.fell_back, event.cost_micros) == (2, False, 1_500)
+        assert event.latency_ms > 0
