@@ -225,6 +225,28 @@ EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=False)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Orion <noreply@orion.local>")
 
+# --- Outside services -----------------------------------------------------------------
+# Every base URL is a setting so tests and drills point the real clients at fakes on
+# 127.0.0.1. Secrets come from the environment (or the admin where said), never the repo.
+ORION_TELEGRAM_API_BASE = env_str("ORION_TELEGRAM_API_BASE", "https://api.telegram.org")
+ORION_DISCORD_API_BASE = env_str("ORION_DISCORD_API_BASE", "https://discord.com")
+ORION_SLACK_API_BASE = env_str("ORION_SLACK_API_BASE", "https://slack.com/api/")
+ORION_GOOGLE_AUTH_URI = env_str(
+    "ORION_GOOGLE_AUTH_URI", "https://accounts.google.com/o/oauth2/auth"
+)
+ORION_GOOGLE_TOKEN_URI = env_str("ORION_GOOGLE_TOKEN_URI", "https://oauth2.googleapis.com/token")
+ORION_GOOGLE_REVOKE_URI = env_str("ORION_GOOGLE_REVOKE_URI", "https://oauth2.googleapis.com/revoke")
+ORION_GOOGLE_API_BASE = env_str("ORION_GOOGLE_API_BASE", "https://www.googleapis.com/")
+ORION_GOOGLE_CLIENT_ID = env_str("ORION_GOOGLE_CLIENT_ID")
+ORION_GOOGLE_CLIENT_SECRET = env_str("ORION_GOOGLE_CLIENT_SECRET")
+ORION_STRIPE_API_BASE = env_str("ORION_STRIPE_API_BASE", "https://api.stripe.com")
+STRIPE_SECRET_KEY = env_str("STRIPE_SECRET_KEY")
+STRIPE_WEBHOOK_SECRET = env_str("STRIPE_WEBHOOK_SECRET")
+# The SSRF guard refuses private, loopback, link-local and metadata addresses. Loopback
+# (127.0.0.0/8 only) is let through for the test suite and the local demo, never in
+# production: settings_test and `make run` set it.
+ORION_SSRF_ALLOW_LOOPBACK = env_bool("ORION_SSRF_ALLOW_LOOPBACK", default=False)
+
 # --- REST API -------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["tenants.api_auth.SessionAuthentication"],

@@ -21,3 +21,5 @@ ACCOUNT_RATE_LIMITS = False
 # The test client speaks plain HTTP.
 SESSION_COOKIE_SECURE = False
 CSRF_COOKIE_SECURE = False
+# The fakes of outside services listen on 127.0.0.1.
+ORION_SSRF_ALLOW_LOOPBACK = True

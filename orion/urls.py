@@ -27,5 +27,6 @@ urlpatterns = [
     re_path(r"^api/", api_not_found),
     path("", include("agents.portal.urls")),
     path("", include("billing.portal.urls")),
+    path("", include("integrations.portal.urls")),
     path("", include("tenants.urls")),
 ]

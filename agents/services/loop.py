@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
 from django.conf import settings
@@ -140,7 +140,8 @@ def _run_tool(
         if tool is None or tool not in tools_for(ctx.agent):
             raise ToolError(f"no tool {call.name!r} for you")
         with transaction.atomic():
-            return record(ToolCallStatus.SUCCEEDED, tool.handler(ctx, tool.check(call.arguments)))
+            keyed = replace(ctx, call_key=f"run:{run.pk}:s{step}:t{index}")
+            return record(ToolCallStatus.SUCCEEDED, tool.handler(keyed, tool.check(call.arguments)))
     except ToolError as exc:
         with transaction.atomic():
             return record(ToolCallStatus.FAILED, f"error: {exc}")

@@ -18,9 +18,13 @@ class ToolError(Exception):
 
 @dataclass(frozen=True)
 class ToolContext:
+    """`call_key` names this one tool call (run, step, index) for good: a tool that acts
+    outside the database uses it as its idempotency key, so a resumed run never acts twice."""
+
     agent: Agent
     run: Run
     task: Task | None
+    call_key: str = ""
 
 
 @dataclass(frozen=True)

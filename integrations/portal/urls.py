@@ -1,0 +1,14 @@
+from django.urls import include, path
+
+from integrations.kinds import kinds_with
+from integrations.portal import views
+
+app_name = "integrations"
+
+urlpatterns = [
+    path("integrations/", views.integrations_index, name="index"),
+    *(
+        path(f"integrations/{kind}/", include(f"integrations.{kind}.urls"))
+        for kind in kinds_with("urls")
+    ),
+]
