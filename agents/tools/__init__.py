@@ -1,9 +1,12 @@
-"""The agent loop's tool registry. The control-plane tools register here on import; the
-integrations' tools (Gmail, Calendar, website, messaging) plug in with `tool_register`."""
+"""The agent loop's tool registry. Every module of this package registers its tools on
+import (control-plane tools in control.py; the integrations' tools — messaging, Gmail,
+Calendar, website — each in its own module) with `tool_register`."""
 
 from __future__ import annotations
 
-from agents.tools import control  # noqa: F401  (registers the control-plane tools)
+import importlib
+import pkgutil
+
 from agents.tools.registry import (
     CONTROL_TOOLS,
     Tool,
@@ -25,3 +28,7 @@ __all__ = [
     "tool_register",
     "tools_for",
 ]
+
+for _module in pkgutil.iter_modules(__path__):
+    if _module.name != "registry":
+        importlib.import_module(f"{__name__}.{_module.name}")
