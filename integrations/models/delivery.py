@@ -38,6 +38,13 @@ class Delivery(TenantOwned):
     attempt_count = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     provider_message_id = models.CharField(max_length=200, blank=True)
+    # Telegram refused the HTML once: every later try goes out as plain text.
+    plain_text = models.BooleanField(default=False)
+    # A claim is a lease: the worker holding `lease_token` may send until `lease_until`;
+    # after that the sweep hands the delivery to another run, which finds the started
+    # attempt and asks the provider or marks the delivery unknown (never resends blindly).
+    lease_until = models.DateTimeField(null=True, blank=True)
+    lease_token = models.CharField(max_length=32, blank=True)
     last_error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
