@@ -49,6 +49,7 @@ from agents.services.work import (
     task_release,
     task_session_key,
 )
+from billing.selectors import billing_block_reason
 from billing.services.budgets import BudgetExceeded
 from orion.reliability import FallbackSummaryError
 
@@ -300,6 +301,9 @@ def _begin(run: Run, *, resumed: bool) -> Work | None:
     agent = run.agent
     if agent.tenant.heartbeats_paused:
         _skip(run, "the company's heartbeats are paused (kill switch)")
+        return None
+    if blocked := billing_block_reason(tenant_id=agent.tenant_id):
+        _skip(run, blocked)
         return None
     if agent.status != AgentStatus.ACTIVE:
         why = f" ({agent.get_pause_reason_display()})" if agent.pause_reason else ""

@@ -11,3 +11,21 @@ class BudgetForm(forms.Form):
         decimal_places=2,
     )
     soft_pct = forms.IntegerField(label="Warn at (%)", min_value=1, max_value=100, initial=80)
+
+
+class ReportTimeForm(forms.Form):
+    report_time = forms.TimeField(
+        label="Send the daily usage report at",
+        input_formats=["%H:%M"],
+        widget=forms.TimeInput(format="%H:%M", attrs={"type": "time"}),
+        error_messages={"invalid": "Enter a time of day like 20:00 (00:00 to 23:59)."},
+    )
+
+
+class UsageRangeForm(forms.Form):
+    """The usage page's and the CSV export's date range (tenant's calendar days)."""
+
+    MAX_DAYS = 366
+
+    start = forms.DateField(input_formats=["%Y-%m-%d"], required=False)
+    end = forms.DateField(input_formats=["%Y-%m-%d"], required=False)

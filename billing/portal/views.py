@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from billing.portal.forms import BudgetForm
-from billing.selectors import budget_overview, usage_day
+from billing.selectors import billing_state, budget_overview, usage_day
 from billing.services.budgets import budget_set
 from tenants.models import Role
 from tenants.views.common import error_text, tenant_required
@@ -38,6 +38,7 @@ def _render(
         "soft_pct": overview["soft_pct"],
     }
     context = {
+        "state": billing_state(tenant_id=tenant.pk),
         "budget": overview,
         "usage": usage_day(tenant=tenant, day=_day(request, tenant.timezone)),
         "form": form or BudgetForm(initial=initial),

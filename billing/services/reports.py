@@ -1,10 +1,10 @@
 """The daily usage report by email: per agent and per session, cost, tokens, models and
-fallbacks, to the tenant's owners and admins, once per local day at REPORT_HOUR (the
-tenant's time zone)."""
+fallbacks, to the tenant's owners and admins, once per local day after the time the owner
+chose (BillingAccount.report_time, default 20:00, in the tenant's time zone)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -12,12 +12,13 @@ from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from billing.models import UsageReport
+from billing.models import BillingAccount, UsageReport
+from billing.models.stripe import DEFAULT_REPORT_TIME
 from billing.selectors import usage_day
 from tenants.models import Membership, Role, Tenant, TenantStatus
 from tenants.scope import tenant_scope
 
-REPORT_HOUR = 20
+CATCH_UP = timedelta(hours=1)  # yesterday's report still goes out this long after its time
 
 
 def usage_report_text(*, tenant: Tenant, day: date) -> str:
@@ -68,13 +69,36 @@ def usage_report_deliver(*, tenant: Tenant, day: date) -> bool:
     return True
 
 
+def report_day_due(*, tz: str, at: time, now: datetime) -> date | None:
+    """The local day whose report is due at `now`: today once its time has passed, or
+    yesterday for CATCH_UP after its time (a report time near midnight, beat down for a
+    tick); None before."""
+    zone = ZoneInfo(tz)
+    today = now.astimezone(zone).date()
+    if datetime.combine(today, at, tzinfo=zone) <= now:
+        return today
+    yesterday = today - timedelta(days=1)
+    if now - datetime.combine(yesterday, at, tzinfo=zone) <= CATCH_UP:
+        return yesterday
+    return None
+
+
 def usage_reports_due(*, now: datetime | None = None) -> int:
-    """Deliver today's report of every active tenant whose local clock has passed
-    REPORT_HOUR and that has not had it yet; returns how many went out."""
+    """Deliver the report of every active tenant whose chosen local time has passed today
+    and that has not had today's yet; returns how many went out."""
     now = now or timezone.now()
+    times = dict(BillingAccount.objects.unscoped().values_list("tenant_id", "report_time"))
+    done = set(
+        UsageReport.objects.unscoped()
+        .filter(day__gte=(now - timedelta(days=2)).date())
+        .values_list("tenant_id", "day")
+    )
     sent = 0
     for tenant in Tenant.objects.filter(status=TenantStatus.ACTIVE):
-        local = now.astimezone(ZoneInfo(tenant.timezone))
-        if local.hour >= REPORT_HOUR and usage_report_deliver(tenant=tenant, day=local.date()):
+        at = times.get(tenant.pk, DEFAULT_REPORT_TIME)
+        day = report_day_due(tz=tenant.timezone, at=at, now=now)
+        if day is None or (tenant.pk, day) in done:
+            continue
+        if usage_report_deliver(tenant=tenant, day=day):
             sent += 1
     return sent
