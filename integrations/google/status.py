@@ -1,0 +1,60 @@
+"""Connection state written from the agents' tools: last success, needs reconnecting,
+error, expiring.
+
+A tool runs inside the agent loop's transaction, which is rolled back when the tool
+refuses; these writes go through `orion.core.rows.independent_alias()` so that "Google
+access was revoked" stays recorded (and monitoring sees it) whatever happens to the call.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from django.utils import timezone
+
+from integrations.models import Connection, ConnectionStatus
+from orion.core.rows import independent_alias
+
+MAX_ERROR_CHARS = 500
+EXPIRING_WITHIN_S = 3 * 24 * 3600
+
+
+def _rows(connection_id: int):
+    return Connection.objects.unscoped().using(independent_alias()).filter(pk=connection_id)
+
+
+def google_mark_error(*, connection_id: int, error: str, status: str) -> None:
+    now = timezone.now()
+    _rows(connection_id).update(
+        status=status, last_error=error[:MAX_ERROR_CHARS], last_error_at=now, updated_at=now
+    )
+
+
+def expiry_warning(refresh_expires_at: float | None, *, now: float) -> str:
+    """The warning to show when Google said the refresh token ends soon, else ""."""
+    if not refresh_expires_at or refresh_expires_at - now > EXPIRING_WITHIN_S:
+        return ""
+    ends = datetime.fromtimestamp(refresh_expires_at, tz=UTC)
+    return (
+        f"Google access ends on {ends:%Y-%m-%d %H:%M} UTC: an owner or admin should "
+        "reconnect Google before then."
+    )
+
+
+def google_mark_used(*, connection_id: int, refresh_expires_at: float | None) -> None:
+    """A call worked: last success now; an error clears, and the status says expiring when
+    Google limited the refresh token's life and its end is near (disabled and needs
+    reconnecting stay as they are)."""
+    now = timezone.now()
+    warning = expiry_warning(refresh_expires_at, now=now.timestamp())
+    rows = _rows(connection_id)
+    rows.update(last_success_at=now)
+    movable = rows.filter(
+        status__in=[ConnectionStatus.CONNECTED, ConnectionStatus.ERROR, ConnectionStatus.EXPIRING]
+    )
+    if warning:
+        movable.update(status=ConnectionStatus.EXPIRING, last_error=warning, updated_at=now)
+    else:
+        movable.exclude(status=ConnectionStatus.CONNECTED).update(
+            status=ConnectionStatus.CONNECTED, last_error="", updated_at=now
+        )
