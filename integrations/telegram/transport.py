@@ -61,7 +61,9 @@ def send(message: Outgoing) -> str:
             http_status=status,
         )
     if status == 400 and "can't parse entities" in description.lower():
-        raise ParseRejected(f"Telegram could not read the formatting ({description})")
+        raise ParseRejected(
+            f"Telegram could not read the formatting ({description})", http_status=status
+        )
     if status in (401, 404):
         raise Permanent(
             "Telegram refused the bot token (revoked or wrong): create a new token with "

@@ -1,0 +1,130 @@
+"""Telegram over the fake Bot API: HTML, the plain-text fallback, migration, what retries."""
+
+from __future__ import annotations
+
+import pytest
+
+from integrations.delivery.services import delivery_send_now
+from integrations.models import AttemptOutcome, ConnectionStatus, DeliveryStatus
+
+from .conftest import attempts, connection_of, enqueue, fresh, run_to_end
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_sent_in_html_once_and_the_connection_records_success(cast, tg):
+    delivery = run_to_end(enqueue(cast.tenant, "telegram"))
+    assert delivery.status == DeliveryStatus.SENT
+    assert [(m["chat_id"], m["text"], m["parse_mode"]) for m in tg.accepted] == [
+        ("-1001", "Hello <b>team</b>", "HTML")
+    ]
+    assert delivery.provider_message_id == str(tg.accepted[0]["id"])
+    assert [a.outcome for a in attempts(delivery)] == [AttemptOutcome.SENT]
+    assert connection_of(delivery).last_success_at is not None
+    assert delivery_send_now(delivery_id=delivery.pk).status == DeliveryStatus.SENT
+    assert len(tg.requests) == 1  # a second run of a sent delivery sends nothing
+
+
+def test_a_parse_error_is_resent_once_as_plain_text(cast, tg):
+    delivery = run_to_end(enqueue(cast.tenant, "telegram", body="2 < 3 and <b>bold"))
+    assert delivery.status == DeliveryStatus.SENT and delivery.plain_text
+    assert [(m["text"], m["parse_mode"]) for m in tg.accepted] == [("2 < 3 and <b>bold", None)]
+    first, second = attempts(delivery)
+    assert (first.outcome, first.http_status) == (AttemptOutcome.PERMANENT, 400)
+    assert "sending again as plain text" in first.error
+    assert second.outcome == AttemptOutcome.SENT
+    assert len(tg.requests) == 2
+
+
+def test_a_group_migrated_to_a_supergroup_is_followed(cast, tg):
+    tg.migrate("-1001", "-1009999")
+    delivery = run_to_end(enqueue(cast.tenant, "telegram"))
+    assert delivery.status == DeliveryStatus.SENT
+    assert [m["chat_id"] for m in tg.accepted] == ["-1009999"]
+    assert connection_of(delivery).config["chat_id"] == "-1009999"
+    assert [a.outcome for a in attempts(delivery)] == [
+        AttemptOutcome.PERMANENT,
+        AttemptOutcome.SENT,
+    ]
+
+
+@pytest.mark.parametrize(
+    ("fault", "words"),
+    [
+        ("revoked", "refused the bot token"),
+        ("kicked", "can no longer post"),
+        ("chat_not_found", "does not know this chat"),
+    ],
+)
+def test_a_broken_channel_is_disabled_after_one_attempt(cast, tg, fault, words):
+    if fault == "revoked":
+        tg.revoke()
+    else:
+        tg.fail_next(fault)
+    delivery = run_to_end(enqueue(cast.tenant, "telegram"))
+    assert delivery.status == DeliveryStatus.FAILED
+    assert len(attempts(delivery)) == 1 and len(tg.requests) == 1
+    connection = connection_of(delivery)
+    assert connection.status == ConnectionStatus.DISABLED
+    assert words in connection.last_error and words in delivery.last_error
+
+
+@pytest.mark.parametrize("fault", ["429", "503"])
+def test_429_and_503_are_retried_after_the_wait(cast, tg, fault):
+    tg.fail_next(fault)
+    delivery = enqueue(cast.tenant, "telegram")
+    first = delivery_send_now(delivery_id=delivery.pk)
+    assert first.status == DeliveryStatus.RETRYING
+    if fault == "429":
+        assert first.retry_in >= 0.2  # the fake's parameters.retry_after
+        assert attempts(delivery)[0].retry_after_ms == 200
+    else:
+        assert 0.36 <= first.retry_in <= 0.44  # the 400 ms floor, 10 % jitter
+    early = delivery_send_now(delivery_id=delivery.pk)  # not due yet: not claimed
+    assert early.status == DeliveryStatus.RETRYING and len(tg.requests) == 1
+    delivery = run_to_end(delivery)
+    assert delivery.status == DeliveryStatus.SENT
+    assert [a.outcome for a in attempts(delivery)] == [
+        AttemptOutcome.TRANSIENT,
+        AttemptOutcome.SENT,
+    ]
+    assert len(tg.accepted) == 1
+
+
+@pytest.mark.parametrize("fault", ["500", "accept_then_500"])
+def test_an_ambiguous_answer_makes_the_delivery_unknown_and_is_not_resent(cast, tg, fault):
+    tg.fail_next(fault)
+    delivery = run_to_end(enqueue(cast.tenant, "telegram"))
+    assert delivery.status == DeliveryStatus.UNKNOWN
+    assert [a.outcome for a in attempts(delivery)] == [AttemptOutcome.UNKNOWN]
+    assert len(tg.requests) == 1
+
+
+def test_three_refusals_fail_the_delivery_and_mark_the_connection(cast, tg):
+    tg.fail_next("503", "503", "503")
+    delivery = run_to_end(enqueue(cast.tenant, "telegram"))
+    assert delivery.status == DeliveryStatus.FAILED
+    assert "gave up after 3 tries" in delivery.last_error
+    assert len(tg.requests) == 3 and tg.accepted == []
+    assert connection_of(delivery).status == ConnectionStatus.ERROR
+
+
+def test_a_server_that_is_down_is_retried_then_reached(cast, tg):
+    delivery = enqueue(cast.tenant, "telegram")
+    tg.stop()
+    assert delivery_send_now(delivery_id=delivery.pk).status == DeliveryStatus.RETRYING
+    assert "could not reach Telegram" in attempts(delivery)[0].error
+    tg.start()
+    assert run_to_end(delivery).status == DeliveryStatus.SENT
+    assert len(tg.accepted) == 1
+
+
+def test_a_disconnected_channel_fails_the_queued_delivery(cast, tg):
+    from integrations.services.connections import connection_disconnect
+
+    delivery = enqueue(cast.tenant, "telegram")
+    connection_disconnect(tenant_id=cast.tenant.pk, kind="telegram")
+    delivery = run_to_end(delivery)
+    assert delivery.status == DeliveryStatus.FAILED
+    assert "connection was removed" in delivery.last_error
+    assert tg.requests == [] and fresh(delivery).attempt_count == 0
