@@ -60,6 +60,8 @@ class FakeWebsite(FakeServer):
         self._ids = itertools.count(101)
         self._lock = threading.Lock()
         self._crash_next_create = False
+        self._drop_after_crash = 0
+        self._dropping = 0
         self.script("*", "/wp-json/*", self._wordpress)
         self.script("*", "/*", self._page)
 
@@ -112,10 +114,12 @@ class FakeWebsite(FakeServer):
         with self._lock:
             return [dict(item) for item in self._items[kind].values()]
 
-    def crash_after_next_create(self) -> None:
+    def crash_after_next_create(self, *, then_drop: int = 0) -> None:
         """The next create is stored, then the connection closes with no answer: the
-        client cannot know whether it landed."""
+        client cannot know whether it landed. The `then_drop` WordPress requests after it
+        are dropped unanswered too (the site stays unreachable for a while)."""
         self._crash_next_create = True
+        self._drop_after_crash = then_drop
 
     def _store(self, kind: str, data: dict[str, Any], item_id: int | None = None) -> dict[str, Any]:
         with self._lock:
@@ -150,6 +154,10 @@ class FakeWebsite(FakeServer):
         )
 
     def _wordpress(self, request: Request) -> Reply:
+        with self._lock:
+            if self._dropping:
+                self._dropping -= 1
+                return Reply(action="close")
         route = request.path[len(_API) :] if request.path.startswith(_API) else None
         if route is None:
             return _wp_error(404, "rest_no_route", "No route was found matching the URL.")
@@ -216,6 +224,8 @@ class FakeWebsite(FakeServer):
             return _wp_error(400, "empty_content", "Content, title, and excerpt are empty.")
         item = self._store(kind, data, item_id)
         if item_id is None and self._crash_next_create:
-            self._crash_next_create = False
+            with self._lock:
+                self._crash_next_create = False
+                self._dropping = self._drop_after_crash
             return Reply(action="close")
         return Reply(status=201 if item_id is None else 200, json=item)
