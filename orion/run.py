@@ -141,6 +141,9 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--port {args.port} is not a TCP port")
 
     os.environ["SITE_URL"] = site_url(args.host, args.port)
+    # A demo website (or WordPress) runs on this machine: the SSRF guard lets this local
+    # stack reach 127.0.0.0/8, and nothing else private. Never set in production.
+    os.environ.setdefault("ORION_SSRF_ALLOW_LOOPBACK", "1")
     _manage("migrate", "--noinput", "-v", "0")
     os.environ.setdefault("ORION_DEMO_OWNER_PASSWORD", dev_secret("demo-password", nbytes=12))
     os.environ.setdefault("ORION_DEMO_STAFF_PASSWORD", dev_secret("staff-password", nbytes=12))
