@@ -235,6 +235,32 @@ def guarded_client(
     )
 
 
+def _within(timeout: httpx.Timeout, remaining: float) -> httpx.Timeout:
+    """`timeout` with no phase longer than what is left of the deadline."""
+    if remaining <= 0:
+        raise FetchError("The website did not answer in time.")
+
+    def cap(value: float | None) -> float:
+        return remaining if value is None else min(value, remaining)
+
+    return httpx.Timeout(
+        connect=cap(timeout.connect),
+        read=cap(timeout.read),
+        write=cap(timeout.write),
+        pool=cap(timeout.pool),
+    )
+
+
+def _failure(exc: httpx.HTTPError) -> str:
+    if "CERTIFICATE_VERIFY_FAILED" in str(exc):
+        return "The website's security certificate is not valid for its address."
+    if isinstance(exc, httpx.RemoteProtocolError):
+        return "The website closed the connection without a complete answer."
+    if isinstance(exc, httpx.ConnectError):
+        return "The website could not be reached (the connection failed)."
+    return f"The website could not be reached ({type(exc).__name__})."
+
+
 def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
     return (url.scheme, url.host, url.port)
 
@@ -291,7 +317,13 @@ def guarded_request(
     first_origin = _origin(current)
     try:
         while True:
-            request = client.build_request(method, current, json=json, headers=headers)
+            request = client.build_request(
+                method,
+                current,
+                json=json,
+                headers=headers,
+                timeout=_within(client.timeout, deadline - time.monotonic()),
+            )
             hop_auth: Any = auth or httpx.USE_CLIENT_DEFAULT
             if _origin(current) != first_origin:  # credentials stay with their own site
                 request.headers.pop("Authorization", None)
@@ -325,7 +357,7 @@ def guarded_request(
     except httpx.InvalidURL as exc:
         raise UnsafeURL("The website redirected to an address that is not valid.") from exc
     except httpx.HTTPError as exc:
-        raise FetchError(f"The website could not be reached ({type(exc).__name__}).") from exc
+        raise FetchError(_failure(exc)) from exc
     finally:
         if own:
             client.close()
