@@ -55,13 +55,21 @@ class ChannelForm(forms.Form):
         return self.secret_values()
 
 
+TEST_TEXT = "Hello from Orion: this is a test message."
+
+
+def card_context(request: Any, connection: Connection | None) -> dict[str, Any]:
+    """A channel card's one-click test: the default text and a nonce of its own."""
+    return {"test_text": TEST_TEXT, "test_nonce": uuid.uuid4().hex}
+
+
 class TestMessageForm(forms.Form):
     """The text of a test message, and a nonce fixed when the form was shown: sending the
     same form twice (a double click, a resubmitted POST) is one delivery."""
 
     text = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3}),
-        initial="Hello from Orion: this is a test message.",
+        initial=TEST_TEXT,
         strip=True,
         error_messages={"required": "Write the message to send."},
     )

@@ -1,9 +1,11 @@
 from integrations.kinds import Card
 from integrations.models import ConnectionKind
+from integrations.portal.channel_forms import card_context
 
 CARD = Card(
     kind=ConnectionKind.SLACK,
     label="Slack",
     template="integrations/slack/card.html",
+    context=card_context,
     order=30,
 )

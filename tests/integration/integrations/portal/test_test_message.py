@@ -116,3 +116,18 @@ def test_a_disabled_channel_refuses_the_test_with_the_reason(client_as, cast, te
 
 def test_test_is_post_only(client_as, telegram):
     assert client_as("owner").get(URL).status_code == 405
+
+
+def test_the_index_card_sends_a_test_in_one_click_for_managers_only(client_as, cast, telegram):
+    index = text(client_as("owner").get("/integrations/"))
+    form = index.split('action="/integrations/telegram/test/"', 1)[1].split("</form>", 1)[0]
+    nonce = re.search(r'name="nonce" value="([0-9a-f]{32})"', form).group(1)
+    body = re.search(r'name="text" value="([^"]+)"', form).group(1)
+    response = client_as("owner").post(URL, {"text": body, "nonce": nonce})
+    assert response.status_code == 302
+    (made,) = deliveries(cast.tenant)
+    assert made.body == "Hello from Orion: this is a test message."
+    for role in ("member", "viewer"):
+        assert 'action="/integrations/telegram/test/"' not in text(
+            client_as(role).get("/integrations/")
+        )
