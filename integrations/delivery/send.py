@@ -238,7 +238,8 @@ class _Send:
             recipient=d.recipient,
             plain=d.plain_text,
             config=dict(connection.config) if connection else {},
-            secret=connection_secret(connection) if connection else {},
+            # Email needs no secret (Django's mail settings); its connection stores none.
+            secret=connection_secret(connection) if connection and d.kind != "email" else {},
         )
 
     def _attempt_open(self) -> DeliveryAttempt:
