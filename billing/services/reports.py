@@ -1,24 +1,31 @@
-"""The daily usage report by email: per agent and per session, cost, tokens, models and
-fallbacks, to the tenant's owners and admins, once per local day after the time the owner
-chose (BillingAccount.report_time, default 20:00, in the tenant's time zone)."""
+"""The daily usage report: per agent and per session, cost, tokens, models and fallbacks,
+to the tenant's owners (email, and the team's messaging channel when connected) through
+the outbound port, once per local day after the time the owner chose
+(BillingAccount.report_time, default 20:00, in the tenant's time zone)."""
 
 from __future__ import annotations
 
+import logging
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.core.mail import send_mail
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from billing.models import BillingAccount, UsageReport
 from billing.models.stripe import DEFAULT_REPORT_TIME
 from billing.selectors import usage_day
-from tenants.models import Membership, Role, Tenant, TenantStatus
+from orion.core.outbound import Channel, Outbound, outbound_send
+from tenants.models import Tenant, TenantStatus
 from tenants.scope import tenant_scope
 
+logger = logging.getLogger(__name__)
+
 CATCH_UP = timedelta(hours=1)  # yesterday's report still goes out this long after its time
+MAX_LINES = 15  # per section: a report fits a chat message; the rest is on the usage page
 
 
 def usage_report_text(*, tenant: Tenant, day: date) -> str:
@@ -33,7 +40,7 @@ def usage_report_text(*, tenant: Tenant, day: date) -> str:
         ("Per session", "session_id", report["sessions"]),
     ):
         lines += ["", f"{title}:"]
-        for row in rows:
+        for row in rows[:MAX_LINES]:
             who = f"#{row[key]}" if row[key] is not None else "(none)"
             fell = f", {row['fell_back']} fell back" if row["fell_back"] else ""
             lines.append(
@@ -41,31 +48,38 @@ def usage_report_text(*, tenant: Tenant, day: date) -> str:
                 f"{row['output_tokens']} out tokens, {row['cost_cents'] / 100:.4f} USD, "
                 f"{', '.join(row['models'])}{fell}"
             )
-    return "\n".join(lines)
+        if len(rows) > MAX_LINES:
+            lines.append(f"  … and {len(rows) - MAX_LINES} more")
+    usage_url = f"{settings.SITE_URL.rstrip('/')}{reverse('billing:usage')}"
+    return "\n".join([*lines, "", f"Charts and CSV: {usage_url}"])
 
 
 def usage_report_deliver(*, tenant: Tenant, day: date) -> bool:
-    """Email `day`'s report to the owners and admins, once: the UsageReport row is the
-    claim (a second worker's insert conflicts). False when it was claimed already."""
-    with tenant_scope(tenant):
+    """Send `day`'s report once: the UsageReport row is the claim (a second worker's insert
+    conflicts) and the Delivery rows (key report:<tenant>:<day>) are written with it. A
+    report the outbound path refuses is recorded unsent (logged), not retried every tick.
+    True when it went out now."""
+    with tenant_scope(tenant), transaction.atomic():
         try:
             with transaction.atomic():
                 report = UsageReport.objects.create(day=day)
         except IntegrityError:
             return False
-        to = list(
-            Membership.objects.filter(tenant=tenant, role__in=(Role.OWNER, Role.ADMIN))
-            .exclude(user__email="")
-            .values_list("user__email", flat=True)
+        message = Outbound(
+            tenant_id=tenant.pk,
+            channel=Channel.OWNER,
+            key=f"report:{tenant.pk}:{day.isoformat()}",
+            subject=f"Orion: model usage on {day:%d %b %Y}",
+            body=usage_report_text(tenant=tenant, day=day),
+            purpose="report",
         )
-        if to:
-            send_mail(
-                f"Orion: model usage on {day:%d %b %Y}",
-                usage_report_text(tenant=tenant, day=day),
-                settings.DEFAULT_FROM_EMAIL,
-                to,
-            )
-        UsageReport.objects.filter(pk=report.pk).update(recipients=len(to), sent_at=timezone.now())
+        try:
+            with transaction.atomic():
+                ids = outbound_send(message)
+        except ValidationError as exc:
+            logger.warning("usage report of tenant %s for %s refused: %s", tenant.pk, day, exc)
+            return False
+        UsageReport.objects.filter(pk=report.pk).update(recipients=len(ids), sent_at=timezone.now())
     return True
 
 
