@@ -20,16 +20,21 @@ MAX_BODY = 100_000
 MAX_TEXT_OUT = 20_000
 
 
+def _valid(address: str) -> bool:
+    try:
+        validate_email(address)
+    except ValidationError:
+        return False
+    return True
+
+
 def addresses(value: str, *, field: str) -> list[str]:
     """The addresses in a comma-separated `value`, each checked; GoogleError otherwise."""
     found = [addr for _, addr in getaddresses([value]) if addr]
-    if not found:
-        raise GoogleError(f"{field}: no email address given")
-    for addr in found:
-        try:
-            validate_email(addr)
-        except ValidationError:
-            raise GoogleError(f"{field}: {addr!r} is not an email address") from None
+    if not found or not all(_valid(addr) for addr in found):
+        raise GoogleError(
+            f"{field}: {value!r} is not a valid email address (or comma-separated list)"
+        )
     return found
 
 
@@ -61,9 +66,11 @@ def compose(
     message = EmailMessage()
     if sender:
         message["From"] = sender
-    message["To"] = ", ".join(addresses(to, field="to"))
+    addresses(to, field="to")
+    message["To"] = to.strip()
     if cc:
-        message["Cc"] = ", ".join(addresses(cc, field="cc"))
+        addresses(cc, field="cc")
+        message["Cc"] = cc.strip()
     message["Subject"] = subject
     if message_id:
         message["Message-ID"] = message_id

@@ -36,3 +36,43 @@ def connect(client, google: FakeGoogle, product: str = "gmail", **consent):
     response = start(client, product)
     assert response.status_code == 302, response.content
     return client.get(CALLBACK, google.consent(response["Location"], **consent))
+
+
+@pytest.fixture
+def call_tool(cast):
+    """`call_tool(name, args, key=...)`: the tool as the agent loop runs it (tenant scope,
+    its own transaction, rolled back when it refuses); the parsed JSON it returns."""
+    import json
+
+    from django.db import transaction
+
+    from agents.models import Run
+    from agents.services.agents import agent_create
+    from agents.tools import ToolContext, tool_get
+    from tenants.scope import tenant_scope
+
+    with tenant_scope(cast.tenant):
+        agent = agent_create(tenant=cast.tenant, name="Ada", role="admin")
+        run = Run.objects.create(agent=agent)
+
+    def call(name: str, args: dict, *, key: str = "run:1:s1:t0"):
+        tool = tool_get(name)
+        with tenant_scope(cast.tenant), transaction.atomic():
+            ctx = ToolContext(agent=agent, run=run, task=None, call_key=key)
+            return json.loads(tool.handler(ctx, tool.check(args)))
+
+    return call
+
+
+@pytest.fixture
+def gmail_connected(client_as, cast, google):
+    assert connect(client_as("owner"), google, "gmail").status_code == 302
+    google.clear()
+
+
+@pytest.fixture
+def all_connected(client_as, cast, google):
+    client = client_as("owner")
+    assert connect(client, google, "gmail").status_code == 302
+    assert connect(client, google, "calendar").status_code == 302
+    google.clear()
