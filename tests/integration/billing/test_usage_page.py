@@ -8,6 +8,8 @@ import io
 from datetime import UTC, date, datetime
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from billing.models import UsageEvent
 from billing.portal.charts import HEIGHT, fallback_bars, spend_bars
@@ -156,3 +158,17 @@ def test_bad_ranges_are_a_400_saying_why(client_as, usage, query, message):
     assert response.status_code == 400 and response.content.decode() == message
     page = client.get(PAGE, query)
     assert page.status_code == 400 and page.context["error"] == message
+
+
+def test_the_page_costs_the_same_queries_however_many_calls(client_as, usage):
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            assert client_as("owner").get(PAGE, RANGE).status_code == 200
+        return len(ctx.captured_queries)
+
+    few = queries()
+    UsageEvent.objects.bulk_create(
+        _event(usage, f"more{i}", _utc(20, 12), agent=10 + i % 7, model=f"m{i % 5}")
+        for i in range(300)
+    )
+    assert queries() == few
