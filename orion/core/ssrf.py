@@ -185,6 +185,22 @@ def url_check(url: str, *, resolver: Resolver | None = None) -> list[str]:
     return [str(ip) for ip in _checked_addresses(parsed, resolver)]
 
 
+def _pinned(request: httpx.Request, address: str) -> httpx.Request:
+    """`request` sent to `address`, keeping the Host header and (https) the server name
+    the certificate is checked against."""
+    url = request.url
+    extensions = dict(request.extensions)
+    if url.scheme == "https" and url.host != address:
+        extensions["sni_hostname"] = url.raw_host.decode("ascii")
+    return httpx.Request(
+        request.method,
+        url.copy_with(host=address),
+        headers=request.headers,  # carries Host: the original name
+        stream=request.stream,
+        extensions=extensions,
+    )
+
+
 class PinnedTransport(httpx.BaseTransport):
     """Checks every request's host and sends it to the checked address (see module doc)."""
 
@@ -195,19 +211,16 @@ class PinnedTransport(httpx.BaseTransport):
         self._inner = httpx.HTTPTransport(verify=verify, trust_env=False)
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        url = request.url
-        address = str(_checked_addresses(url, self._resolver)[0])
-        extensions = dict(request.extensions)
-        if url.scheme == "https" and url.host != address:
-            extensions["sni_hostname"] = url.raw_host.decode("ascii")
-        pinned = httpx.Request(
-            request.method,
-            url.copy_with(host=address),
-            headers=request.headers,  # carries Host: the original name
-            stream=request.stream,
-            extensions=extensions,
-        )
-        return self._inner.handle_request(pinned)
+        """Try the checked addresses in the resolver's order; only a failed connect (nothing
+        sent yet) moves on to the next one."""
+        *others, last = _checked_addresses(request.url, self._resolver)
+        for address in others:
+            try:
+                return self._inner.handle_request(_pinned(request, str(address)))
+            except httpx.ConnectError as exc:
+                if "CERTIFICATE_VERIFY_FAILED" in str(exc):
+                    raise
+        return self._inner.handle_request(_pinned(request, str(last)))
 
     def close(self) -> None:
         self._inner.close()

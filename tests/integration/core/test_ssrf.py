@@ -120,6 +120,20 @@ def test_connects_to_the_checked_address_with_the_host_name_kept(site):
     assert site.requests[0].headers["Host"] == f"shop.example:{site.port}"
 
 
+def test_a_refused_connect_moves_on_to_the_next_checked_address(site):
+    resolve = resolving(["127.0.0.2", "127.0.0.1"])  # nothing listens on 127.0.0.2
+    fetched = guarded_request("GET", f"http://shop.example:{site.port}/", resolver=resolve)
+    assert fetched.peer == "127.0.0.1"
+    assert resolve.calls == ["shop.example"]
+
+
+def test_every_answer_is_checked_before_any_is_tried(site):
+    resolve = resolving(["127.0.0.1", "10.0.0.1"])
+    with pytest.raises(UnsafeURL):
+        guarded_request("GET", f"http://shop.example:{site.port}/", resolver=resolve)
+    assert site.requests == []
+
+
 def test_a_rebinding_answer_is_checked_before_it_is_used(site):
     """The second lookup of the name answers a private address: that request is refused
     before it is sent; the first (checked, public-or-allowed) one went through."""
