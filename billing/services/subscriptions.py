@@ -89,13 +89,13 @@ def _stripe_call(call: Callable[[], Any]) -> Any:
 def checkout_start(*, tenant: Tenant, plan_id: str, actor_user: Any) -> str:
     """A Stripe Checkout Session subscribing the tenant to an offered plan; returns its
     URL. ValidationError for a plan not on offer or a tenant already subscribed."""
-    plan = None
-    if str(plan_id).isdigit():
+    plan, plan_id = None, str(plan_id)
+    if plan_id.isdigit() and len(plan_id) < 19:  # a bigint
         plan = Plan.objects.filter(pk=int(plan_id), active=True).first()
     if plan is None:
         offered = ", ".join(Plan.objects.filter(active=True).values_list("name", flat=True))
         raise ValidationError(
-            f"There is no plan {plan_id!r} on offer"
+            f"There is no plan {plan_id[:40]!r} on offer"
             + (f": choose one of {offered}." if offered else "; no plans are offered yet.")
         )
     account = billing_account_get(tenant_id=tenant.pk)
@@ -181,7 +181,8 @@ def _subscription_id(kind: str, obj: dict) -> str:
 
 
 def _tenant_id(value: Any) -> int | None:
-    return int(value) if str(value or "").isdigit() else None
+    text = str(value or "")
+    return int(text) if text.isdigit() and len(text) < 19 else None  # a bigint
 
 
 def _tenant_hint(kind: str, obj: dict) -> int | None:

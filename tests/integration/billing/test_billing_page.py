@@ -80,6 +80,7 @@ def test_only_owners_subscribe_or_manage(client_as, fake_stripe, subscribed, pla
         ("999999", "There is no plan '999999' on offer"),
         ("", "There is no plan"),
         ("x; drop", "no plan"),
+        ("9" * 30, "no plan"),
     ],
 )
 def test_a_plan_that_does_not_exist_is_a_clear_400(client_as, fake_stripe, plans, plan, message):
