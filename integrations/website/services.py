@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -108,7 +109,7 @@ def website_check(
     """Fetch the health page now and record the outcome (and the figures in the config's
     `last_check`, which the card shows); a person's "check now" is audited."""
     config = connection.config
-    url = config["url"].rstrip("/") + (config.get("health_path") or "/")
+    url = (config.get("url") or "").rstrip("/") + (config.get("health_path") or "/")
     expected = int(config.get("expected_status") or 200)
     keyword = config.get("keyword") or ""
     started = time.monotonic()
@@ -159,14 +160,15 @@ def _record(connection_id: int, result: CheckResult) -> None:
         connection_record_success(connection_id=connection_id)
     else:
         connection_record_error(connection_id=connection_id, error=result.message)
-    connection_touch_config(
-        connection_id=connection_id,
-        last_check={
-            "ok": result.ok,
-            "message": result.message,
-            "status": result.status,
-            "latency_ms": result.latency_ms,
-            "keyword_found": result.keyword_found,
-            "at": timezone.now().isoformat(),
-        },
-    )
+    with contextlib.suppress(Connection.DoesNotExist):  # disconnected during the check
+        connection_touch_config(
+            connection_id=connection_id,
+            last_check={
+                "ok": result.ok,
+                "message": result.message,
+                "status": result.status,
+                "latency_ms": result.latency_ms,
+                "keyword_found": result.keyword_found,
+                "at": timezone.now().isoformat(),
+            },
+        )
