@@ -56,6 +56,9 @@ log = logging.getLogger(__name__)
 FINAL = (DeliveryStatus.SENT, DeliveryStatus.FAILED, DeliveryStatus.UNKNOWN)
 FOLLOW_UPS = 2  # a plain-text resend and a supergroup migration, at most once each
 RETRIED = (AttemptOutcome.TRANSIENT, AttemptOutcome.UNKNOWN)
+# An invitation's body holds its one-time link (the invitation itself keeps only a hash).
+REDACTED_PURPOSES = {"invitation"}
+REDACTED = "(removed once final: it carried a one-time link)"
 
 
 @dataclass(frozen=True)
@@ -295,7 +298,10 @@ class _Send:
         retry_in: float | None = None,
         **values: object,
     ) -> SendResult:
-        """The delivery's new state, written only while this run still holds the lease."""
+        """The delivery's new state, written only while this run still holds the lease.
+        A final state drops the body of a message that carried a one-time secret."""
+        if status in FINAL and self.delivery.purpose in REDACTED_PURPOSES:
+            values["body"] = REDACTED
         changed = (
             Delivery.objects.unscoped()
             .using(self.using)

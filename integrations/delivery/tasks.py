@@ -9,6 +9,7 @@ from celery import shared_task
 
 from integrations.delivery.send import delivery_send_now
 from integrations.delivery.sweep import deliveries_overdue
+from orion.core.rows import independent_close
 from tenants.tasks import tenant_task
 
 log = logging.getLogger(__name__)
@@ -20,7 +21,9 @@ def delivery_send(self: Any, *, tenant_id: int, delivery_id: int) -> str:
     sleeps). Run eagerly (tests, `make run` without a worker) a retry is left to the sweep:
     an eager countdown would run at once."""
     result = delivery_send_now(delivery_id=delivery_id)
-    if result.retry_in is not None and not self.request.is_eager:
+    if self.request.is_eager:
+        independent_close()  # a request thread: leave no second connection behind
+    elif result.retry_in is not None:
         delivery_queue(tenant_id=tenant_id, delivery_ids=[delivery_id], countdown=result.retry_in)
     return result.status
 

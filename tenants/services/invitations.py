@@ -9,11 +9,11 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import send_mail
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from orion.core.outbound import Channel, Outbound, outbound_send
 from tenants.models import Invitation, Membership, Role
 from tenants.services.audit import audit_record
 
@@ -73,12 +73,17 @@ def invitation_create(
         )
         tenant_name = actor_membership.tenant.name
         url = settings.SITE_URL.rstrip("/") + reverse("invitation_accept", args=[token])
-        transaction.on_commit(
-            lambda: send_mail(
-                f"You are invited to {tenant_name} on Orion",
-                f"Join {tenant_name} as {role}: {url}\nThe link works for 7 days.",
-                None,
-                [email],
+        # On the Delivery path: queued with the invitation, sent after commit and retried
+        # there, so a mail server that is down never undoes (or 500s) a saved invitation.
+        outbound_send(
+            Outbound(
+                tenant_id=tenant_id,
+                channel=Channel.EMAIL,
+                key=f"invitation:{invitation.pk}",
+                subject=f"You are invited to {tenant_name} on Orion",
+                body=f"Join {tenant_name} as {role}: {url}\nThe link works for 7 days.",
+                to=(email,),
+                purpose="invitation",
             )
         )
     return invitation, token

@@ -50,8 +50,11 @@ def _sign_in(page, base: str, email: str, password: str) -> None:
 
 
 def test_an_invitee_signs_up_from_the_email_and_joins_as_a_member(
-    live_server, browser, mailoutbox, settings
+    live_server, browser, mailoutbox, settings, monkeypatch
 ):
+    from orion.celery import app
+
+    monkeypatch.setitem(app.conf, "task_always_eager", True)  # the Delivery path's send task
     settings.SITE_URL = live_server.url
     base = live_server.url
     owner = make_user("owner@bakery.test", password=PASSWORD)

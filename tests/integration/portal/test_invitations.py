@@ -22,13 +22,14 @@ def _link_path(message) -> str:
     return match.group(1)
 
 
-def test_invite_mail_has_a_working_link(
-    client_as, cast, mailoutbox, django_capture_on_commit_callbacks
-):
-    with django_capture_on_commit_callbacks(execute=True):
-        response = client_as("admin").post(
-            "/team/invite/", {"email": "newbie@x.test", "role": "viewer"}
-        )
+@pytest.mark.django_db(transaction=True)
+def test_invite_mail_has_a_working_link(client_as, cast, mailoutbox, monkeypatch):
+    from orion.celery import app
+
+    monkeypatch.setitem(app.conf, "task_always_eager", True)  # the Delivery path's send task
+    response = client_as("admin").post(
+        "/team/invite/", {"email": "newbie@x.test", "role": "viewer"}
+    )
     assert response.status_code == 302
     assert len(mailoutbox) == 1
     mail = mailoutbox[0]
