@@ -76,3 +76,14 @@ def all_connected(client_as, cast, google):
     assert connect(client, google, "gmail").status_code == 302
     assert connect(client, google, "calendar").status_code == 302
     google.clear()
+
+
+@pytest.fixture
+def durable_rows() -> None:
+    """Writes that must outlive a refused tool's rolled-back transaction go through
+    orion.core.rows' independent connection, which only PostgreSQL has (on SQLite they
+    commit with the caller: the documented limitation of the embedded default)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL (DATABASE_URL): an independent, durable connection")

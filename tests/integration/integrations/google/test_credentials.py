@@ -10,8 +10,10 @@ import time
 import pytest
 
 from agents.tools import ToolError
+from integrations.google.scopes import PRODUCTS
 from integrations.models import Connection, ConnectionStatus
 from integrations.services.connections import connection_secret
+from orion.core.fakes.server import Reply
 
 from .conftest import connect
 
@@ -63,7 +65,9 @@ def test_a_token_about_to_expire_is_refreshed_first_and_stored(
     assert len(_refreshes(google)) == 1  # the stored token is reused
 
 
-def test_a_revoked_grant_needs_reconnecting(cast, client_as, google, gmail_connected, call_tool):
+def test_a_revoked_grant_needs_reconnecting(
+    durable_rows, cast, client_as, google, gmail_connected, call_tool
+):
     google.revoke_all()
     _expire_soon(cast)
     with pytest.raises(ToolError, match=r"revoked or has expired.*reconnect Google"):
@@ -89,7 +93,9 @@ def test_a_revoked_grant_needs_reconnecting(cast, client_as, google, gmail_conne
     assert call_tool("gmail_search", {"query": "x"}) == []
 
 
-def test_a_token_refused_by_the_api_needs_reconnecting(cast, google, gmail_connected, call_tool):
+def test_a_token_refused_by_the_api_needs_reconnecting(
+    durable_rows, cast, google, gmail_connected, call_tool
+):
     google.expire_access_tokens()  # Google dropped it although we think it is valid
     with pytest.raises(ToolError, match="Google refused Orion's access to Gmail"):
         call_tool("gmail_search", {"query": "x"})
@@ -122,3 +128,36 @@ def test_a_time_limited_grant_shows_expiring(cast, client_as, google, call_tool)
     call_tool("gmail_search", {"query": "x"})
     assert _row(cast).status == ConnectionStatus.EXPIRING  # a success does not hide it
     assert "Reconnect Google" in client_as("owner").get("/integrations/google/").content.decode()
+
+
+def test_a_scope_google_says_is_missing_asks_to_reconnect_for_it(
+    durable_rows, cast, google, gmail_connected, call_tool
+):
+    row = _row(cast)  # the stored list says Calendar, the token Google holds does not
+    config = {**row.config, "scopes": [*row.config["scopes"], *PRODUCTS["calendar"]]}
+    Connection.objects.unscoped().filter(pk=row.pk).update(config=config)
+    with pytest.raises(ToolError, match=r"Google Calendar access was not granted at Google"):
+        call_tool("calendar_list_events", {"time_min": "2030-01-01T00:00:00Z"})
+    row = _row(cast)
+    assert row.status == ConnectionStatus.NEEDS_RECONNECT
+    assert "allow Google Calendar" in row.last_error
+
+
+def test_an_outage_is_an_error_in_plain_words_until_the_next_success(
+    durable_rows, cast, google, gmail_connected, call_tool
+):
+    google.script(
+        "GET",
+        "/gmail/v1/users/me/messages",
+        [Reply(status=503, json={"error": {"code": 503, "message": "Backend Error"}})],
+        default=Reply(json={"resultSizeEstimate": 0}),
+    )
+    with pytest.raises(ToolError, match=r"Gmail is busy or failing \(503\); try later"):
+        call_tool("gmail_search", {"query": "x"})
+    row = _row(cast)
+    assert row.status == ConnectionStatus.ERROR
+    assert row.last_error == "Gmail answered 503 to the search."
+    assert call_tool("gmail_search", {"query": "x"}) == []
+    row = _row(cast)
+    assert row.status == ConnectionStatus.CONNECTED
+    assert row.last_error == ""

@@ -54,7 +54,9 @@ def test_send_goes_out_once_with_a_message_id_from_the_call(
     assert len(google.sent) == 2
 
 
-def test_a_send_retried_after_a_crash_sends_once(cast, google, gmail_connected, call_tool):
+def test_a_send_retried_after_a_crash_sends_once(
+    durable_rows, cast, google, gmail_connected, call_tool
+):
     """Gmail accepted the mail, then the connection dropped before the answer (the worker
     might as well have died): the row stays started; the re-run asks Gmail and finds it."""
     google.drop_after_accept.add("gmail.send")
@@ -109,7 +111,7 @@ def test_bad_mail_is_refused_before_anything_is_recorded(
     assert not ExternalAction.objects.unscoped().filter(tenant=cast.tenant).exists()
 
 
-def test_a_refused_send_is_recorded_failed(cast, google, gmail_connected, call_tool):
+def test_a_refused_send_is_recorded_failed(durable_rows, cast, google, gmail_connected, call_tool):
     from orion.core.fakes.server import Reply
 
     google.script(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 
 import pytest
 from django.db import connection as db
@@ -13,6 +14,7 @@ from django.db import connection as db
 from integrations.google.scopes import CALENDAR_EVENTS, CALENDAR_FREEBUSY, GMAIL_MODIFY
 from integrations.models import Connection, ConnectionStatus
 from integrations.services.connections import connection_secret
+from tenants.models import AuditEvent
 
 from .conftest import CALLBACK, connect, query, start
 
@@ -66,6 +68,9 @@ def test_connect_gmail_stores_the_tenants_tokens_encrypted(client_as, cast, goog
     challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=")
     assert challenge.decode() == asked["code_challenge"]
     assert _google_row(cast.other_tenant) is None
+    audit = AuditEvent.objects.unscoped().get(tenant=cast.tenant, verb="integration.connected")
+    assert audit.actor_user == cast.admin
+    assert secret["refresh_token"] not in json.dumps(audit.after)
 
 
 def test_calendar_is_asked_for_later_and_adds_to_what_was_granted(client_as, cast, google):
