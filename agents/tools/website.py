@@ -58,14 +58,24 @@ def _site(ctx: ToolContext) -> Connection:
     return connection
 
 
-def _wordpress(ctx: ToolContext) -> tuple[WordPressClient, Connection]:
+def _wordpress(ctx: ToolContext) -> Connection:
+    """The website connection, when it has WordPress credentials."""
     connection = _site(ctx)
-    user = connection.config.get("wp_user", "")
-    password = connection_secret(connection).get("wp_app_password", "")
-    if not user or not password:
+    if not connection.config.get("wp_user") or not _password(connection):
         raise ToolError(NO_WORDPRESS)
-    client = WordPressClient(base_url=connection.config["url"], user=user, app_password=password)
-    return client, connection
+    return connection
+
+
+def _password(connection: Connection) -> str:
+    return connection_secret(connection).get("wp_app_password", "")
+
+
+def _client(connection: Connection) -> WordPressClient:
+    return WordPressClient(
+        base_url=connection.config["url"],
+        user=connection.config["wp_user"],
+        app_password=_password(connection),
+    )
 
 
 def _refused(connection: Connection, exc: Exception) -> ToolError:
@@ -136,9 +146,9 @@ def read_page(ctx: ToolContext, args: dict[str, Any]) -> str:
 
 
 def list_items(ctx: ToolContext, args: dict[str, Any]) -> str:
-    client, connection = _wordpress(ctx)
+    connection = _wordpress(ctx)
     per_page = min(max(int(args.get("limit", 10)), 1), 50)
-    with client:
+    with _client(connection) as client:
         try:
             items = client.items(
                 _kind(args),
@@ -153,8 +163,8 @@ def list_items(ctx: ToolContext, args: dict[str, Any]) -> str:
 
 
 def read_item(ctx: ToolContext, args: dict[str, Any]) -> str:
-    client, connection = _wordpress(ctx)
-    with client:
+    connection = _wordpress(ctx)
+    with _client(connection) as client:
         try:
             item = client.item(_kind(args), args["id"])
         except (WordPressError, UnsafeURL) as exc:
@@ -193,13 +203,13 @@ def draft_post(ctx: ToolContext, args: dict[str, Any]) -> str:
     title = args["title"].strip()
     if not title:
         raise ToolError("title must not be empty")
-    client, connection = _wordpress(ctx)
+    connection = _wordpress(ctx)
     key = _action_key(ctx, "draft")
     slug = draft_slug(key, title)
     action, created = action_begin(tenant_id=ctx.agent.tenant_id, key=key, kind="wordpress.draft")
     if action.status == ActionStatus.DONE:
         return json.dumps({**action.result, "note": "already drafted by this call"})
-    with client:
+    with _client(connection) as client:
         try:
             if not created:
                 item = _landed(client, kind, slug)
@@ -248,12 +258,12 @@ def update_post(ctx: ToolContext, args: dict[str, Any]) -> str:
     fields = {k: args[k] for k in ("title", "content", "excerpt") if k in args}
     if not fields:
         raise ToolError("nothing to change: pass title, content or excerpt")
-    client, connection = _wordpress(ctx)
+    connection = _wordpress(ctx)
     key = _action_key(ctx, "update")
     action, _ = action_begin(tenant_id=ctx.agent.tenant_id, key=key, kind="wordpress.update")
     if action.status == ActionStatus.DONE:
         return json.dumps({**action.result, "note": "already updated by this call"})
-    with client:
+    with _client(connection) as client:
         try:
             item = client.update(kind, args["id"], fields)
         except WordPressUnreachable as exc:

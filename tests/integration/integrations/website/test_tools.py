@@ -236,3 +236,13 @@ def test_update_of_a_missing_post_is_a_clear_error(ctx, cast, connected):
     with pytest.raises(ToolError, match="Invalid post ID"):
         call("wordpress_update", ctx, id=999, title="x")
     assert _action(cast, "update").status == ActionStatus.FAILED
+
+
+def test_a_write_without_a_call_key_is_not_sent(ctx, site, connected):
+    from dataclasses import replace
+
+    site.clear()
+    with pytest.raises(ToolError, match="no idempotency key"):
+        call("wordpress_draft", replace(ctx, call_key=""), title="Spring sale")
+    assert site.requests == []
+    assert ExternalAction.objects.unscoped().count() == 0
