@@ -24,7 +24,7 @@ MAX_ERROR_CHARS = 500
 def connection_secret(connection: Connection) -> dict[str, Any]:
     """The decrypted secret object of `connection` ({} when none is stored)."""
     value = connection.secret
-    if not value:
+    if not value or (isinstance(value, Secret) and not value.token):  # stored empty
         return {}
     text = value.reveal() if isinstance(value, Secret) else str(value)
     return json.loads(text) if text else {}
