@@ -46,7 +46,8 @@ class ConnectionAdmin(UnscopedReadOnlyAdmin):
 
     @admin.display(description="Secret")
     def secret_state(self, obj: Connection) -> str:
-        return "stored (encrypted, never shown)" if obj.secret else "none"
+        stored = getattr(obj.secret, "token", obj.secret)  # an empty one reads back as Secret("")
+        return "stored (encrypted, never shown)" if stored else "none"
 
     @admin.display(description="Last error", ordering="last_error")
     def short_error(self, obj: Connection) -> str:

@@ -50,7 +50,7 @@ class ChannelForm(forms.Form):
         return {}
 
     def secret(self) -> dict[str, Any] | None:
-        if self.keeps_secret and not self.secret_given():
+        if not self.secret_fields or (self.keeps_secret and not self.secret_given()):
             return None
         return self.secret_values()
 

@@ -102,11 +102,17 @@ class ChannelPages:
         return redirect(f"integrations:{self.kind}:page")
 
     def disconnect(self, request: HttpRequest) -> HttpResponse:
+        """GET asks to confirm; POST deletes the connection and its secret."""
         if not self._allowed(request):
             return self._render(request, status=403, error=NOT_ALLOWED)
-        gone = connection_disconnect(
-            tenant_id=request.membership.tenant_id, kind=self.kind, actor_user=request.user
-        )
+        tenant_id = request.membership.tenant_id
+        if request.method == "GET":
+            if connection_get(tenant_id=tenant_id, kind=self.kind) is None:
+                messages.info(request, f"{self.label} is not connected.")
+                return redirect(f"integrations:{self.kind}:page")
+            context = {"label": self.label, "cancel": reverse(f"integrations:{self.kind}:page")}
+            return render(request, "integrations/disconnect_confirm.html", context)
+        gone = connection_disconnect(tenant_id=tenant_id, kind=self.kind, actor_user=request.user)
         text = "disconnected; its stored secret is deleted" if gone else "was not connected"
         messages.success(request, f"{self.label} {text}.")
         return redirect("integrations:index")
@@ -144,6 +150,6 @@ class ChannelPages:
     def views(self) -> dict[str, View]:
         return {
             "page": require_http_methods(["GET", "POST"])(tenant_required(self.page)),
-            "disconnect": require_POST(tenant_required(self.disconnect)),
+            "disconnect": require_http_methods(["GET", "POST"])(tenant_required(self.disconnect)),
             "send_test": require_POST(tenant_required(self.send_test)),
         }

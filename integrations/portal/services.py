@@ -9,7 +9,6 @@ from django.db.models import Q
 
 from integrations.delivery.services import delivery_enqueue
 from integrations.models import ConnectionKind, Delivery
-from integrations.selectors import connection_get
 from tenants.services.audit import audit_record
 
 TEST_SUBJECT = "Test message from Orion"
@@ -19,25 +18,22 @@ TEST_SUBJECT = "Test message from Orion"
 def delivery_send_test(
     *, tenant_id: int, kind: str, text: str, nonce: str, actor_user: Any
 ) -> Delivery:
-    """Queue a test message on the tenant's `kind` channel; the form's nonce is the key, so
-    the same form sent twice is one delivery (and one audit entry). ValidationError when
-    the channel cannot take it (not connected, disabled, text refused)."""
+    """Queue a test message on the tenant's `kind` channel (email: to its notification
+    address). The form's nonce is the key, so the same form sent twice is one delivery
+    (and one audit entry). ValidationError when the channel cannot take it (not
+    connected, disabled, text refused)."""
     key = f"test:{kind}:{nonce}"
     seen = (
         Delivery.objects.unscoped()
         .filter(Q(key=key) | Q(key__startswith=f"{key}#"), tenant_id=tenant_id)
         .exists()
     )
-    connection = connection_get(tenant_id=tenant_id, kind=kind)
-    is_email = kind == ConnectionKind.EMAIL
-    recipient = connection.config.get("address", "") if is_email and connection else ""
     deliveries = delivery_enqueue(
         tenant_id=tenant_id,
         kind=kind,
         body=text,
         key=key,
-        subject=TEST_SUBJECT if is_email else "",
-        recipient=recipient,
+        subject=TEST_SUBJECT if kind == ConnectionKind.EMAIL else "",
         purpose="test",
     )
     if not seen:

@@ -87,6 +87,9 @@ def test_connections_across_tenants_with_status_and_kind_filters(staff, cast, ro
     assert "Acme Plumbing" in disabled and "Globex Bakery" not in disabled
     email = text(staff.get(f"{A}/connection/?kind__exact=email"))
     assert "Globex Bakery" in email and "Acme Plumbing" not in email
+    email_row = Connection.objects.unscoped().get(kind="email")
+    email_page = text(staff.get(f"{A}/connection/{email_row.pk}/change/"))
+    assert "a@globex.test" in email_page and "stored (encrypted" not in email_page
     found = text(staff.get(f"{A}/connection/?q=globex"))
     assert "Globex Bakery" in found and "Acme Plumbing" not in found
 

@@ -55,6 +55,7 @@ def test_what_is_stored_of_each_kind(client_as, cast, valid):
     assert sl.config == {"channel": "C0123456789"}
     assert connection_secret(sl)["token"].startswith("xoxb-")
     assert em.config == {"address": "alerts@acme.test"}
+    assert em.secret.token == "" and connection_secret(em) == {}  # nothing secret is stored
 
 
 @pytest.mark.parametrize("role", ["member", "viewer"])
@@ -214,5 +215,23 @@ def test_managers_disconnect_and_the_secret_is_gone(client_as, cast, telegram, r
     assert "was not connected" in text(client.get("/integrations/"))
 
 
-def test_disconnect_is_post_only(client_as, telegram):
-    assert client_as("owner").get(page("telegram") + "disconnect/").status_code == 405
+@pytest.mark.parametrize("role", ["owner", "admin"])
+def test_disconnect_asks_to_confirm_first(client_as, cast, telegram, role):
+    client = client_as(role)
+    assert 'href="/integrations/telegram/disconnect/"' in text(client.get(page("telegram")))
+    confirm = client.get(page("telegram") + "disconnect/")
+    assert confirm.status_code == 200
+    assert "Disconnect Telegram?" in text(confirm) and 'method="post"' in text(confirm)
+    assert stored(cast.tenant, "telegram") is not None
+
+
+@pytest.mark.parametrize("role", ["member", "viewer"])
+def test_members_and_viewers_are_not_asked_to_confirm(client_as, telegram, role):
+    response = client_as(role).get(page("telegram") + "disconnect/")
+    assert response.status_code == 403 and "Only owners and admins" in text(response)
+
+
+def test_confirming_a_channel_that_is_not_connected_goes_back_to_its_page(client_as):
+    response = client_as("owner").get(page("slack") + "disconnect/", follow=True)
+    assert response.redirect_chain == [(page("slack"), 302)]
+    assert "Slack is not connected." in text(response)
