@@ -189,3 +189,18 @@ def test_anonymous_posts_change_nothing(client, fake_stripe, url):
     response = client.post(url, {"plan": "1", "report_time": "01:00"})
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]
     assert fake_stripe.requests == [] and not BillingAccount.objects.unscoped().exists()
+
+
+def test_the_outsider_subscribes_and_manages_only_their_own_company(
+    client_as, cast, fake_stripe, subscribed, plans
+):
+    client = client_as("outsider")
+    response = client.post(MANAGE)
+    assert response.status_code == 400  # their company has no subscription; ours is not theirs
+    assert fake_stripe.portal_sessions == {}
+    response = client.post(SUBSCRIBE, {"plan": plans["team"].pk})
+    assert response.status_code == 303
+    session = list(fake_stripe.checkout_sessions.values())[-1]
+    assert session["client_reference_id"] == str(cast.other_tenant.pk)
+    assert session["customer"] is None  # not our company's Stripe customer
+    assert session["customer_email"] == "owner@globex.test"
