@@ -11,7 +11,6 @@ from dataclasses import dataclass
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -131,14 +130,13 @@ class ChannelPages:
                 request, test_form=form, status=400, error="Nothing was sent: check the message."
             )
         try:
-            with transaction.atomic():
-                delivery = delivery_send_test(
-                    tenant_id=tenant_id,
-                    kind=self.kind,
-                    text=form.cleaned_data["text"],
-                    nonce=form.cleaned_data["nonce"],
-                    actor_user=request.user,
-                )
+            delivery = delivery_send_test(  # atomic: a refusal writes nothing
+                tenant_id=tenant_id,
+                kind=self.kind,
+                text=form.cleaned_data["text"],
+                nonce=form.cleaned_data["nonce"],
+                actor_user=request.user,
+            )
         except ValidationError as exc:
             form.add_error("text", error_text(exc))
             return self._render(
