@@ -27,5 +27,11 @@ class UsageRangeForm(forms.Form):
 
     MAX_DAYS = 366
 
-    start = forms.DateField(input_formats=["%Y-%m-%d"], required=False)
-    end = forms.DateField(input_formats=["%Y-%m-%d"], required=False)
+    DATE = {
+        "input_formats": ["%Y-%m-%d"],
+        "required": False,
+        "error_messages": {"invalid": "use a date like 2026-11-25."},
+    }
+
+    start = forms.DateField(**DATE)
+    end = forms.DateField(**DATE)

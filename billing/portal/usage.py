@@ -33,11 +33,7 @@ def _range(request: HttpRequest, tenant: Tenant) -> tuple[date, date] | str:
     """The requested (start, end), defaulting to the last 30 local days; or the error."""
     form = UsageRangeForm(request.GET)
     if not form.is_valid():
-        errors = [
-            f"{field}: {' '.join(msgs)}" if field != "__all__" else " ".join(msgs)
-            for field, msgs in form.errors.items()
-        ]
-        return " ".join(errors).replace("Enter a valid date.", "use a date like 2026-11-25.")
+        return " ".join(f"{field}: {' '.join(msgs)}" for field, msgs in form.errors.items())
     today = timezone.now().astimezone(ZoneInfo(tenant.timezone)).date()
     end = form.cleaned_data["end"] or today
     start = form.cleaned_data["start"] or min(end, today) - timedelta(days=DEFAULT_DAYS - 1)
