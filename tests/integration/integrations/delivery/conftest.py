@@ -85,3 +85,75 @@ def attempts(delivery: Delivery) -> list[DeliveryAttempt]:
 
 def connection_of(delivery: Delivery) -> Connection:
     return Connection.objects.unscoped().get(pk=delivery.connection_id)
+
+
+@pytest.fixture
+def eager(monkeypatch):
+    """Celery tasks run where they are queued (the on-commit send, the sweep's re-queue)."""
+    from orion.celery import app
+
+    monkeypatch.setitem(app.conf, "task_always_eager", True)
+
+
+@pytest.fixture
+def worker(redis_url):
+    """`start(**env)`: a real Celery worker process on the deliveries queue (Redis broker,
+    the test database), with `env` (e.g. a fake's base URL) in its environment."""
+    import os
+    import subprocess
+    import sys
+
+    from orion.celery import app
+    from tests.integration.control_plane.processes import (
+        ROOT,
+        require_postgresql,
+        test_database_url,
+    )
+
+    require_postgresql()
+    app.control.purge()  # nothing left over from another test's queueing
+    started: list[subprocess.Popen] = []
+
+    def start(**env: str) -> subprocess.Popen:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "orion",
+                "worker",
+                "-Q",
+                "deliveries",
+                "-P",
+                "threads",
+                "-c",
+                "4",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+                "-l",
+                "warning",
+            ],
+            cwd=ROOT,
+            env={
+                **os.environ,
+                "DATABASE_URL": test_database_url(),
+                "DJANGO_SETTINGS_MODULE": "orion.settings_test",
+                **env,
+            },
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
