@@ -68,11 +68,18 @@ def website_settings(request: HttpRequest) -> HttpResponse:
     return redirect("integrations:index")
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @tenant_required
 def website_disconnect(request: HttpRequest) -> HttpResponse:
+    """GET asks to confirm; POST disconnects."""
     if not request.membership.at_least(Role.ADMIN):
         return _refused(request, 403, ONLY_ADMINS)
+    if request.method == "GET":
+        connection = connection_get(tenant_id=request.membership.tenant_id, kind=KIND)
+        if connection is None:
+            return _refused(request, 404, NOT_CONNECTED)
+        context = {"connection": connection}
+        return render(request, "integrations/website/disconnect.html", context)
     if not connection_disconnect(
         tenant_id=request.membership.tenant_id, kind=KIND, actor_user=request.user
     ):

@@ -194,9 +194,21 @@ def test_disconnect_twice_is_404(client_as, connected):
     assert client_as("owner").post(DISCONNECT).status_code == 404
 
 
-@pytest.mark.parametrize("path", [CHECK, DISCONNECT])
-def test_actions_are_post_only(client_as, connected, path):
-    assert client_as("owner").get(path).status_code == 405
+def test_check_is_post_only(client_as, connected):
+    assert client_as("owner").get(CHECK).status_code == 405
+
+
+@pytest.mark.parametrize(
+    ("role", "status"),
+    [*((r, 200) for r in EDITORS), ("member", 403), ("viewer", 403), ("outsider", 404)],
+)
+def test_disconnect_asks_to_confirm_first(client_as, cast, connected, role, status):
+    response = client_as(role).get(DISCONNECT)
+    assert response.status_code == status
+    assert (f"Disconnect {connected.config['url']}?" in response.content.decode()) is (
+        status == 200
+    )
+    assert _website(cast.tenant) is not None
 
 
 @pytest.mark.parametrize("path", [PAGE, CHECK, DISCONNECT])
