@@ -21,6 +21,7 @@ from billing.models import (
     StripeEvent,
     SubscriptionStatus,
     UsageEvent,
+    UsageReport,
 )
 from billing.services.plans import plan_save
 from billing.services.prices import model_price_save
@@ -142,3 +143,13 @@ class StripeEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     search_fields = ("event_id", "outcome", "tenant__name")
     list_select_related = ("tenant",)
     date_hierarchy = "received_at"
+
+
+@admin.register(UsageReport)
+class UsageReportAdmin(UnscopedAdmin):
+    """Which daily reports went out (sent_at empty: the outbound path refused it)."""
+
+    list_display = ("tenant", "day", "recipients", "sent_at", "created_at")
+    list_filter = ("day",)
+    search_fields = ("tenant__name",)
+    date_hierarchy = "day"

@@ -10,7 +10,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from billing.models import BillingAccount, Plan, StripeEvent, SubscriptionStatus
+from billing.models import BillingAccount, Plan, StripeEvent, SubscriptionStatus, UsageReport
 from orion.core.models import StaffAuditEvent
 from tests.conftest import make_user
 
@@ -38,6 +38,7 @@ def accounts(cast, plans):
         event_id="evt_1", type="invoice.payment_failed", created=datetime(2026, 11, 1, tzinfo=UTC),
         processed=True, outcome="sub_1 is past_due", tenant=cast.tenant,
     )  # fmt: skip
+    UsageReport.objects.bulk_create([UsageReport(tenant=cast.tenant, day=now.date())])
 
 
 def _names(response) -> list[str]:
@@ -59,9 +60,14 @@ def test_staff_see_stripe_state_per_tenant_filtered_by_status(staff, accounts):
     assert staff.get(f"{A}/billingaccount/add/").status_code == 403
 
 
-@pytest.mark.parametrize("model", ["stripeevent", "usageevent", "budget", "budgetperiod", "plan"])
+@pytest.mark.parametrize(
+    "model", ["stripeevent", "usageevent", "usagereport", "budget", "budgetperiod", "plan"]
+)
 def test_staff_open_the_other_billing_lists(staff, accounts, model):
-    assert staff.get(f"{A}/{model}/").status_code == 200
+    response = staff.get(f"{A}/{model}/")
+    assert response.status_code == 200
+    if model in ("stripeevent", "usagereport", "plan"):
+        assert response.context["cl"].result_count >= 1
 
 
 def test_staff_edit_plans_with_an_audit_row_and_cannot_delete_them(staff, plans):
