@@ -14,6 +14,7 @@ from integrations.models import DeliveryStatus
 from integrations.portal.selectors import (
     deliveries_page,
     deliveries_recent,
+    deliveries_shown,
     delivery_attempts,
     delivery_get,
 )
@@ -49,7 +50,8 @@ def integrations_index(request: HttpRequest) -> HttpResponse:
 def delivery_list(request: HttpRequest) -> HttpResponse:
     rows = deliveries_page(tenant_id=request.membership.tenant_id)
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "integrations/deliveries.html", {"page": page})
+    context = {"page": page, "deliveries": deliveries_shown(page.object_list)}
+    return render(request, "integrations/deliveries.html", context)
 
 
 @require_GET

@@ -18,7 +18,7 @@ ROLES = ["owner", "admin", "member", "viewer"]
 
 def delivery(tenant, *, status=DeliveryStatus.QUEUED, body="Lunch menu is up", **kw) -> Delivery:
     return Delivery.objects.unscoped().create(
-        tenant=tenant, key=f"k-{body}", kind="telegram", body=body, status=status, **kw
+        tenant=tenant, key=f"k-{body}", body=body, status=status, **{"kind": "telegram", **kw}
     )
 
 
@@ -114,3 +114,21 @@ def test_the_list_pages_and_costs_a_fixed_number_of_queries(
 def test_signed_out_goes_to_login(client, retried):
     response = client.get(f"/integrations/deliveries/{retried.pk}/")
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_an_invitations_one_time_link_is_never_shown(client_as, cast, role):
+    link = "http://testserver/invitations/accept/one-time-secret-token/"
+    invitation = delivery(
+        cast.tenant, body=f"Join Acme Plumbing: {link}", purpose="invitation", kind="email"
+    )
+    client = client_as(role)
+    pages = [
+        client.get("/integrations/"),
+        client.get("/integrations/deliveries/"),
+        client.get(f"/integrations/deliveries/{invitation.pk}/"),
+    ]
+    for response in pages:
+        assert response.status_code == 200
+        assert "one-time-secret-token" not in text(response)
+    assert "(not shown: it carries a one-time link)" in text(pages[2])
