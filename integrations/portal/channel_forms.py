@@ -68,6 +68,7 @@ class TestMessageForm(forms.Form):
     same form twice (a double click, a resubmitted POST) is one delivery."""
 
     text = forms.CharField(
+        label="Message",
         widget=forms.Textarea(attrs={"rows": 3}),
         initial=TEST_TEXT,
         strip=True,
