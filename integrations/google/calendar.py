@@ -15,9 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from integrations.google.actions import action_begin, action_finish
-from integrations.google.calls import google_call
-from integrations.google.clients import calendar_service
-from integrations.google.credentials import google_access
+from integrations.google.calls import google_client
 from integrations.google.errors import GoogleError, GoogleRefused
 from integrations.google.mail import addresses
 from integrations.models import ActionStatus
@@ -125,7 +123,6 @@ def calendar_list_events(
     _instant(time_min, field="time_min")
     if time_max:
         _window(time_min, time_max)
-    access = google_access(tenant_id=tenant_id, product=EVENTS)
     params: dict[str, Any] = {
         "calendarId": "primary",
         "timeMin": time_min,
@@ -137,8 +134,8 @@ def calendar_list_events(
         params["timeMax"] = time_max
     if query:
         params["q"] = query
-    request = calendar_service(access.token).events().list(**params)
-    listed = google_call(access, EVENTS, request.execute, what="the event list")
+    with google_client(tenant_id=tenant_id, product=EVENTS) as calendar:
+        listed = calendar.run(calendar.service.events().list(**params), what="the event list")
     return [_summary(e) for e in listed.get("items", [])]
 
 
@@ -148,10 +145,10 @@ def calendar_freebusy(
     _window(time_min, time_max)
     if not calendars:
         raise GoogleError('calendars: name at least one calendar ("primary" is yours)')
-    access = google_access(tenant_id=tenant_id, product=EVENTS)
     body = {"timeMin": time_min, "timeMax": time_max, "items": [{"id": c} for c in calendars]}
-    request = calendar_service(access.token).freebusy().query(body=body)
-    answer = google_call(access, EVENTS, request.execute, what="the free/busy query")
+    with google_client(tenant_id=tenant_id, product=EVENTS) as calendar:
+        request = calendar.service.freebusy().query(body=body)
+        answer = calendar.run(request, what="the free/busy query")
     return {cal: info.get("busy", []) for cal, info in answer.get("calendars", {}).items()}
 
 
@@ -177,25 +174,25 @@ def calendar_create_event(
         **event_times(start, end, time_zone),
         "id": event_id_for(tenant_id=tenant_id, call_key=call_key),
     }
-    access = google_access(tenant_id=tenant_id, product=EVENTS)
-    action, _fresh = action_begin(
-        tenant_id=tenant_id,
-        key=f"calendar.create:{call_key}",
-        kind="calendar.create",
-        result={"event_id": body["id"]},
-    )
-    events = calendar_service(access.token).events()
-    notify = "all" if body.get("attendees") else "none"
-    insert = events.insert(calendarId="primary", body=body, sendUpdates=notify)
-    try:
-        event = google_call(access, EVENTS, insert.execute, what="the new event")
-        already = False
-    except GoogleRefused as exc:
-        if exc.status != 409:
-            raise
-        fetch = events.get(calendarId="primary", eventId=body["id"])
-        event = google_call(access, EVENTS, fetch.execute, what="the event already created")
-        already = True
+    with google_client(tenant_id=tenant_id, product=EVENTS) as calendar:
+        action, _fresh = action_begin(
+            tenant_id=tenant_id,
+            key=f"calendar.create:{call_key}",
+            kind="calendar.create",
+            result={"event_id": body["id"]},
+        )
+        events = calendar.service.events()
+        notify = "all" if body.get("attendees") else "none"
+        insert = events.insert(calendarId="primary", body=body, sendUpdates=notify)
+        try:
+            event = calendar.run(insert, what="the new event")
+            already = False
+        except GoogleRefused as exc:
+            if exc.status != 409:
+                raise
+            fetch = events.get(calendarId="primary", eventId=body["id"])
+            event = calendar.run(fetch, what="the event already created")
+            already = True
     result = _summary(event)
     action_finish(action_id=action.pk, status=ActionStatus.DONE, result=result)
     return {**result, "already_created": already}
@@ -221,21 +218,19 @@ def calendar_update_event(
         raise GoogleError(
             "nothing to change: pass summary, description, location, attendees, start or end"
         )
-    access = google_access(tenant_id=tenant_id, product=EVENTS)
-    events = calendar_service(access.token).events()
-    if start is not None or end is not None:
-        if start is None or end is None:
-            current = google_call(
-                access,
-                EVENTS,
-                events.get(calendarId="primary", eventId=event_id).execute,
-                what=f"event {event_id}",
+    if start is not None and end is not None:
+        body.update(event_times(start, end, time_zone))
+    with google_client(tenant_id=tenant_id, product=EVENTS) as calendar:
+        events = calendar.service.events()
+        if (start is None) != (end is None):
+            current = calendar.run(
+                events.get(calendarId="primary", eventId=event_id), what=f"event {event_id}"
             )
             start = start or _shown(current.get("start", {}))
             end = end or _shown(current.get("end", {}))
-        body.update(event_times(start, end, time_zone))
-    request = events.patch(calendarId="primary", eventId=event_id, body=body)
-    return _summary(google_call(access, EVENTS, request.execute, what=f"event {event_id}"))
+            body.update(event_times(start, end, time_zone))
+        request = events.patch(calendarId="primary", eventId=event_id, body=body)
+        return _summary(calendar.run(request, what=f"event {event_id}"))
 
 
 def _shown(value: dict[str, str]) -> str:

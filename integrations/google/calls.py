@@ -1,23 +1,60 @@
-"""One Google API call with its consequences on the connection: success recorded, a
-refused token marks needs_reconnect, a missing scope says which to allow, an outage is
-an error in plain words."""
+"""A Google client for one operation, and its consequences on the connection: success
+recorded once the operation is done, a refused token marks needs_reconnect, a missing
+scope says which product to allow, an outage is an error in plain words."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from typing import TypeVar
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
 
 import httpx
 from googleapiclient.errors import HttpError
 
-from integrations.google.credentials import RECONNECT, Access
+from integrations.google.clients import calendar_service, gmail_service
+from integrations.google.credentials import RECONNECT, Access, google_access
 from integrations.google.errors import GoogleNoAnswer, GoogleRefused
 from integrations.google.scopes import PRODUCT_LABELS
 from integrations.google.status import google_mark_error, google_mark_used
 from integrations.models import ConnectionStatus
 
-T = TypeVar("T")
+_SERVICES = {"gmail": gmail_service, "calendar": calendar_service}
+
+
+@dataclass(frozen=True)
+class GoogleClient:
+    access: Access
+    product: str
+    service: Any  # googleapiclient Resource
+
+    def run(self, request: Any, *, what: str) -> dict[str, Any]:
+        """Execute one request built on `service`; `what` names it in messages."""
+        label = PRODUCT_LABELS[self.product]
+        try:
+            return request.execute()
+        except HttpError as exc:
+            raise _refused(self.access, label, exc, what) from exc
+        except httpx.HTTPError as exc:
+            google_mark_error(
+                connection_id=self.access.connection_id,
+                error=f"{label} did not answer ({type(exc).__name__}).",
+                status=ConnectionStatus.ERROR,
+            )
+            raise GoogleNoAnswer(f"{label} did not answer {what}; try again later.") from exc
+
+
+@contextmanager
+def google_client(*, tenant_id: int, product: str) -> Iterator[GoogleClient]:
+    """A client on a fresh token of the tenant's connection; closed at the end, and the
+    connection's last success recorded when the block finished without error."""
+    access = google_access(tenant_id=tenant_id, product=product)
+    with _SERVICES[product](access.token) as service:
+        yield GoogleClient(access, product, service)
+    google_mark_used(
+        connection_id=access.connection_id, refresh_expires_at=access.refresh_expires_at
+    )
 
 
 def _reason(exc: HttpError) -> tuple[str, str]:
@@ -30,26 +67,6 @@ def _reason(exc: HttpError) -> tuple[str, str]:
         return str(error)[:200], ""
     reasons = [e.get("reason", "") for e in error.get("errors", []) if isinstance(e, dict)]
     return str(error.get("message", ""))[:200], (reasons[0] if reasons else "")
-
-
-def google_call(access: Access, product: str, call: Callable[[], T], *, what: str) -> T:
-    """Run `call` (one request built on a client); `what` names it in messages."""
-    label = PRODUCT_LABELS[product]
-    try:
-        result = call()
-    except HttpError as exc:
-        raise _refused(access, label, exc, what) from exc
-    except httpx.HTTPError as exc:
-        google_mark_error(
-            connection_id=access.connection_id,
-            error=f"{label} did not answer ({type(exc).__name__}).",
-            status=ConnectionStatus.ERROR,
-        )
-        raise GoogleNoAnswer(f"{label} did not answer {what}; try again later.") from exc
-    google_mark_used(
-        connection_id=access.connection_id, refresh_expires_at=access.refresh_expires_at
-    )
-    return result
 
 
 def _refused(access: Access, label: str, exc: HttpError, what: str) -> GoogleRefused:

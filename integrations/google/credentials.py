@@ -8,6 +8,7 @@ find the token about to expire refresh once, the second reads the first one's to
 from __future__ import annotations
 
 import calendar
+import functools
 import json
 import time
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from integrations.services.connections import connection_secret
 from orion.core.rows import independent_alias
 
 REFRESH_MARGIN_S = 300
+REFRESH_TIMEOUT_S = 20
 RECONNECT = "an owner or admin must reconnect Google on the Integrations page"
 
 
@@ -85,7 +87,7 @@ def _refresh(connection_id: int) -> str:
             client_secret=settings.ORION_GOOGLE_CLIENT_SECRET,
         )
         try:
-            credentials.refresh(Request())
+            credentials.refresh(functools.partial(Request(), timeout=REFRESH_TIMEOUT_S))
         except (RefreshError, TransportError) as exc:
             failure = exc
         else:

@@ -2,7 +2,7 @@
 
 `gmail_send` sends at most once per call key: the ExternalAction row (with the mail's
 Message-ID) is committed before the request leaves; a re-run that finds it started asks
-Gmail (`rfc822msgid:`) whether the mail is in Sent and sends only when it is not.
+Gmail (`rfc822msgid:`) whether the mail is there and sends only when it is not.
 """
 
 from __future__ import annotations
@@ -10,9 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from integrations.google.actions import action_begin, action_finish, action_restart
-from integrations.google.calls import google_call
-from integrations.google.clients import gmail_service
-from integrations.google.credentials import Access, google_access
+from integrations.google.calls import GoogleClient, google_client
 from integrations.google.errors import GoogleError, GoogleNoAnswer, GoogleRefused
 from integrations.google.mail import compose, header_map, message_id_for, plain_text
 from integrations.models import ActionStatus
@@ -37,61 +35,59 @@ def _summary(message: dict[str, Any]) -> dict[str, Any]:
 
 
 def gmail_search(*, tenant_id: int, query: str, max_results: int = 10) -> list[dict[str, Any]]:
-    access = google_access(tenant_id=tenant_id, product=PRODUCT)
-    users = gmail_service(access.token).users()
-    listed = google_call(
-        access,
-        PRODUCT,
-        users.messages().list(userId="me", q=query, maxResults=max_results).execute,
-        what="the search",
-    )
-    found = []
-    for item in listed.get("messages", [])[:max_results]:
-        request = users.messages().get(
-            userId="me", id=item["id"], format="metadata", metadataHeaders=LISTED_HEADERS
+    with google_client(tenant_id=tenant_id, product=PRODUCT) as gmail:
+        messages = gmail.service.users().messages()
+        listed = gmail.run(
+            messages.list(userId="me", q=query, maxResults=max_results), what="the search"
         )
-        found.append(_summary(google_call(access, PRODUCT, request.execute, what="a message")))
+        found = []
+        for item in listed.get("messages", [])[:max_results]:
+            request = messages.get(
+                userId="me", id=item["id"], format="metadata", metadataHeaders=LISTED_HEADERS
+            )
+            found.append(_summary(gmail.run(request, what="a message")))
     return found
 
 
 def gmail_read(*, tenant_id: int, message_id: str) -> dict[str, Any]:
-    access = google_access(tenant_id=tenant_id, product=PRODUCT)
-    request = gmail_service(access.token).users().messages().get(userId="me", id=message_id)
-    message = google_call(access, PRODUCT, request.execute, what=f"message {message_id}")
+    with google_client(tenant_id=tenant_id, product=PRODUCT) as gmail:
+        request = gmail.service.users().messages().get(userId="me", id=message_id)
+        message = gmail.run(request, what=f"message {message_id}")
     return {**_summary(message), "text": plain_text(message.get("payload", {}))}
+
+
+def _payload(raw: str, thread_id: str) -> dict[str, Any]:
+    return {"raw": raw, **({"threadId": thread_id} if thread_id else {})}
 
 
 def gmail_draft(
     *, tenant_id: int, call_key: str, to: str, subject: str, body: str, **extra: str
 ) -> dict[str, Any]:
     """A draft (a re-run of the same call returns the draft it made)."""
-    access = google_access(tenant_id=tenant_id, product=PRODUCT)
     thread_id = extra.pop("thread_id", "")
-    raw = compose(sender=access.email, to=to, subject=subject, body=body, **extra)
-    action, fresh = action_begin(
-        tenant_id=tenant_id, key=f"gmail.draft:{call_key}", kind="gmail.draft", result={}
-    )
-    if not fresh and action.status == ActionStatus.DONE:
-        return {**action.result, "already_done": True}
-    message: dict[str, Any] = {"raw": raw, **({"threadId": thread_id} if thread_id else {})}
-    request = (
-        gmail_service(access.token).users().drafts().create(userId="me", body={"message": message})
-    )
-    made = google_call(access, PRODUCT, request.execute, what="the draft")
+    with google_client(tenant_id=tenant_id, product=PRODUCT) as gmail:
+        raw = compose(sender=gmail.access.email, to=to, subject=subject, body=body, **extra)
+        action, fresh = action_begin(
+            tenant_id=tenant_id, key=f"gmail.draft:{call_key}", kind="gmail.draft", result={}
+        )
+        if not fresh and action.status == ActionStatus.DONE:
+            return {**action.result, "already_done": True}
+        request = (
+            gmail.service.users()
+            .drafts()
+            .create(userId="me", body={"message": _payload(raw, thread_id)})
+        )
+        made = gmail.run(request, what="the draft")
     result = {"draft_id": made["id"], "message_id": made.get("message", {}).get("id", "")}
     action_finish(action_id=action.pk, status=ActionStatus.DONE, result=result)
     return result
 
 
-def _already_sent(access: Access, message_id: str) -> str:
+def _landed(gmail: GoogleClient, message_id: str) -> str:
     """Gmail's id of the mail with this Message-ID, or "" when Gmail has none."""
-    request = (
-        gmail_service(access.token)
-        .users()
-        .messages()
-        .list(userId="me", q=f"rfc822msgid:{message_id.strip('<>')}", maxResults=1)
-    )
-    found = google_call(access, PRODUCT, request.execute, what="the sent-mail check")
+    query = f"rfc822msgid:{message_id.strip('<>')}"
+    request = gmail.service.users().messages().list(userId="me", q=query, maxResults=1)
+    found = gmail.run(request, what="the sent-mail check")
     return found["messages"][0]["id"] if found.get("messages") else ""
 
 
@@ -101,52 +97,52 @@ def gmail_send(
     """Send a mail once per `call_key`, whatever crashes or re-runs happen around it."""
     if not call_key:
         raise GoogleError("gmail_send needs the call's idempotency key")
-    access = google_access(tenant_id=tenant_id, product=PRODUCT)
-    domain = access.email.rpartition("@")[2]
-    wanted_id = message_id_for(tenant_id=tenant_id, call_key=call_key, domain=domain)
     thread_id = extra.pop("thread_id", "")
-    compose(sender=access.email, to=to, subject=subject, body=body, **extra)  # bad input: no row
-    action, fresh = action_begin(
-        tenant_id=tenant_id,
-        key=f"gmail.send:{call_key}",
-        kind="gmail.send",
-        result={"message_id": wanted_id},
-    )
-    message_id = action.result.get("message_id") or wanted_id
-    if not fresh:
-        if action.status == ActionStatus.DONE:
-            return {**action.result, "already_sent": True}
-        if action.status in (ActionStatus.STARTED, ActionStatus.UNKNOWN):
-            landed = _already_sent(access, message_id)
+    with google_client(tenant_id=tenant_id, product=PRODUCT) as gmail:
+        sender = gmail.access.email
+        compose(sender=sender, to=to, subject=subject, body=body, **extra)  # bad input: no row
+        wanted = message_id_for(
+            tenant_id=tenant_id, call_key=call_key, domain=sender.rpartition("@")[2]
+        )
+        action, fresh = action_begin(
+            tenant_id=tenant_id,
+            key=f"gmail.send:{call_key}",
+            kind="gmail.send",
+            result={"message_id": wanted},
+        )
+        message_id = action.result.get("message_id") or wanted
+        if not fresh:
+            if action.status == ActionStatus.DONE:
+                return {**action.result, "already_sent": True}
+            landed = "" if action.status == ActionStatus.FAILED else _landed(gmail, message_id)
             if landed:
                 result = {"message_id": message_id, "id": landed}
                 action_finish(action_id=action.pk, status=ActionStatus.DONE, result=result)
                 return {**result, "already_sent": True}
-        action_restart(action_id=action.pk)
-    raw = compose(
-        sender=access.email, to=to, subject=subject, body=body, message_id=message_id, **extra
-    )
-    payload: dict[str, Any] = {"raw": raw, **({"threadId": thread_id} if thread_id else {})}
-    request = gmail_service(access.token).users().messages().send(userId="me", body=payload)
-    try:
-        sent = google_call(access, PRODUCT, request.execute, what="the send")
-    except GoogleNoAnswer as exc:
-        raise GoogleError(
-            f"Gmail did not confirm the send, so it may have gone out. Do not send it again "
-            f"before checking with gmail_search 'rfc822msgid:{message_id.strip('<>')}'."
-        ) from exc
-    except GoogleRefused as exc:
-        if exc.status < 500 and exc.status not in (408, 429):
-            action_finish(action_id=action.pk, status=ActionStatus.FAILED, error=str(exc))
-        raise
+            action_restart(action_id=action.pk)
+        raw = compose(
+            sender=sender, to=to, subject=subject, body=body, message_id=message_id, **extra
+        )
+        request = gmail.service.users().messages().send(userId="me", body=_payload(raw, thread_id))
+        try:
+            sent = gmail.run(request, what="the send")
+        except GoogleNoAnswer as exc:
+            raise GoogleError(
+                "Gmail did not confirm the send, so it may have gone out. Do not send it "
+                f"again before checking with gmail_search 'rfc822msgid:{message_id.strip('<>')}'."
+            ) from exc
+        except GoogleRefused as exc:
+            if exc.status < 500 and exc.status not in (408, 429):  # it did not go out
+                action_finish(action_id=action.pk, status=ActionStatus.FAILED, error=str(exc))
+            raise
     result = {"message_id": message_id, "id": sent["id"], "thread_id": sent.get("threadId", "")}
     action_finish(action_id=action.pk, status=ActionStatus.DONE, result=result)
     return result
 
 
-def _label_ids(access: Access, names: list[str], *, create: bool) -> list[str]:
-    labels = gmail_service(access.token).users().labels()
-    known = google_call(access, PRODUCT, labels.list(userId="me").execute, what="the labels")
+def _label_ids(gmail: GoogleClient, names: list[str], *, create: bool) -> list[str]:
+    labels = gmail.service.users().labels()
+    known = gmail.run(labels.list(userId="me"), what="the labels")
     by_name = {label["name"].lower(): label["id"] for label in known.get("labels", [])}
     ids = []
     for name in names:
@@ -154,8 +150,8 @@ def _label_ids(access: Access, names: list[str], *, create: bool) -> list[str]:
         if label_id is None and not create:
             raise GoogleError(f"Gmail has no label {name!r}")
         if label_id is None:
-            request = labels.create(userId="me", body={"name": name})
-            label_id = google_call(access, PRODUCT, request.execute, what="the new label")["id"]
+            made = gmail.run(labels.create(userId="me", body={"name": name}), what="the label")
+            label_id = by_name[name.lower()] = made["id"]
         ids.append(label_id)
     return ids
 
@@ -166,13 +162,11 @@ def gmail_label(
     """Add labels (created when missing) to a message and remove others."""
     if not add and not remove:
         raise GoogleError("nothing to change: pass add or remove")
-    access = google_access(tenant_id=tenant_id, product=PRODUCT)
-    body = {
-        "addLabelIds": _label_ids(access, add, create=True),
-        "removeLabelIds": _label_ids(access, remove, create=False),
-    }
-    request = (
-        gmail_service(access.token).users().messages().modify(userId="me", id=message_id, body=body)
-    )
-    changed = google_call(access, PRODUCT, request.execute, what=f"message {message_id}")
+    with google_client(tenant_id=tenant_id, product=PRODUCT) as gmail:
+        body = {
+            "addLabelIds": _label_ids(gmail, add, create=True) if add else [],
+            "removeLabelIds": _label_ids(gmail, remove, create=False) if remove else [],
+        }
+        request = gmail.service.users().messages().modify(userId="me", id=message_id, body=body)
+        changed = gmail.run(request, what=f"message {message_id}")
     return {"id": changed["id"], "labels": changed.get("labelIds", [])}

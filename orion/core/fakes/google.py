@@ -30,6 +30,7 @@ import re
 import shlex
 import threading
 import time
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -79,6 +80,7 @@ class FakeGoogle(FakeServer):
         self.email = email_address
         self.access_ttl = 3600
         self.refresh_token_expires_in: int | None = None
+        self.token_delay = 0.0  # seconds the token endpoint takes to answer
         self.granted: set[str] = set()
         self.codes: dict[str, dict[str, Any]] = {}
         self.refresh_tokens: dict[str, dict[str, Any]] = {}
@@ -192,6 +194,10 @@ class FakeGoogle(FakeServer):
         return f"{header}.{_b64url(json.dumps(claims).encode())}.{_b64url(b'fake-signature')}"
 
     def _token(self, request: Request) -> Reply:
+        reply = self._token_reply(request)
+        return replace(reply, delay=self.token_delay) if self.token_delay else reply
+
+    def _token_reply(self, request: Request) -> Reply:
         form = request.form()
         if not self._client_ok(request, form):
             return Reply(status=401, json={"error": "invalid_client"})

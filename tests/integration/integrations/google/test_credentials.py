@@ -161,3 +161,36 @@ def test_an_outage_is_an_error_in_plain_words_until_the_next_success(
     row = _row(cast)
     assert row.status == ConnectionStatus.CONNECTED
     assert row.last_error == ""
+
+
+def test_two_workers_refreshing_at_once_refresh_once(durable_rows, cast, google, gmail_connected):
+    """The refresh runs under the connection's row lock: the second worker waits, then
+    reads the token the first one stored instead of refreshing again."""
+    import threading
+
+    from django.db import connections
+
+    from integrations.google.credentials import google_access
+    from orion.core.rows import independent_close
+
+    _expire_soon(cast)
+    google.token_delay = 0.3
+    tokens, errors = [], []
+
+    def worker() -> None:
+        try:
+            tokens.append(google_access(tenant_id=cast.tenant.pk, product="gmail").token)
+        except Exception as exc:  # reported below
+            errors.append(exc)
+        finally:
+            independent_close()
+            connections.close_all()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=20)
+    assert errors == []
+    assert len(_refreshes(google)) == 1
+    assert len(set(tokens)) == 1 and tokens[0] == connection_secret(_row(cast))["access_token"]
