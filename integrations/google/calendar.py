@@ -189,6 +189,8 @@ def calendar_create_event(
             already = False
         except GoogleRefused as exc:
             if exc.status != 409:
+                if exc.definite:
+                    action_finish(action_id=action.pk, status=ActionStatus.FAILED, error=str(exc))
                 raise
             fetch = events.get(calendarId="primary", eventId=body["id"])
             event = calendar.run(fetch, what="the event already created")

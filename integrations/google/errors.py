@@ -17,3 +17,9 @@ class GoogleRefused(GoogleError):
     def __init__(self, message: str, *, status: int) -> None:
         super().__init__(message)
         self.status = status
+
+    @property
+    def definite(self) -> bool:
+        """Google refused the request itself: nothing was done (unlike a 5xx or a 429/408
+        answer, after which the action may or may not have happened)."""
+        return self.status < 500 and self.status not in (408, 429)

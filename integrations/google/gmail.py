@@ -77,7 +77,12 @@ def gmail_draft(
             .drafts()
             .create(userId="me", body={"message": _payload(raw, thread_id)})
         )
-        made = gmail.run(request, what="the draft")
+        try:
+            made = gmail.run(request, what="the draft")
+        except GoogleRefused as exc:
+            if exc.definite:
+                action_finish(action_id=action.pk, status=ActionStatus.FAILED, error=str(exc))
+            raise
     result = {"draft_id": made["id"], "message_id": made.get("message", {}).get("id", "")}
     action_finish(action_id=action.pk, status=ActionStatus.DONE, result=result)
     return result
@@ -132,7 +137,7 @@ def gmail_send(
                 f"again before checking with gmail_search 'rfc822msgid:{message_id.strip('<>')}'."
             ) from exc
         except GoogleRefused as exc:
-            if exc.status < 500 and exc.status not in (408, 429):  # it did not go out
+            if exc.definite:
                 action_finish(action_id=action.pk, status=ActionStatus.FAILED, error=str(exc))
             raise
     result = {"message_id": message_id, "id": sent["id"], "thread_id": sent.get("threadId", "")}

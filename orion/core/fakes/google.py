@@ -10,6 +10,7 @@ Orion's tools use, as a real HTTP server on 127.0.0.1 with in-memory state.
         google.revoke_all()                          # the person revoked access at Google
         google.drop_after_accept.add("gmail.send")   # next send is stored, then the
                                                      # connection drops without an answer
+        google.fail_once("GET", "/gmail/v1/users/me/messages", Reply(status=503))
 
 The consent page itself is not served: `consent(url)` reads the authorization URL's
 parameters (client id, redirect URI, scopes, PKCE challenge) and answers with the
@@ -128,6 +129,16 @@ class FakeGoogle(FakeServer):
             "ORION_GOOGLE_CLIENT_ID": self.client_id,
             "ORION_GOOGLE_CLIENT_SECRET": self.client_secret,
         }
+
+    def fail_once(self, method: str, path: str, reply: Reply) -> None:
+        """Answer the next `method path` with `reply` (a fault), then as usual."""
+        if path.startswith("/gmail/"):
+            usual = self._gmail
+        elif path.startswith("/calendar/"):
+            usual = self._calendar
+        else:
+            usual = {"/token": self._token, "/revoke": self._revoke}[path]
+        self.script(method, path, [reply], default=usual)
 
     def _new_id(self) -> str:
         return f"{next(self._ids):x}"

@@ -136,3 +136,23 @@ def test_update(google, all_connected, call_tool):
         call_tool("calendar_update_event", {"event_id": made["id"]})
     with pytest.raises(ToolError, match="found nothing"):
         call_tool("calendar_update_event", {"event_id": "missing0", "summary": "x"})
+
+
+def test_a_create_google_refuses_is_recorded_failed(
+    durable_rows, cast, google, all_connected, call_tool
+):
+    from orion.core.fakes.server import Reply
+
+    google.fail_once(
+        "POST",
+        "/calendar/v3/calendars/primary/events",
+        Reply(status=400, json={"error": {"code": 400, "message": "Invalid attendee"}}),
+    )
+    with pytest.raises(ToolError, match=r"refused the new event \(400: Invalid attendee\)"):
+        call_tool("calendar_create_event", EVENT, key="run:6:s1:t0")
+    key = "calendar.create:run:6:s1:t0"
+    action = ExternalAction.objects.unscoped().get(tenant=cast.tenant, key=key)
+    assert action.status == ActionStatus.FAILED
+    made = call_tool("calendar_create_event", EVENT, key="run:6:s1:t0")  # fixed and re-run
+    assert made["already_created"] is False
+    assert ExternalAction.objects.unscoped().get(pk=action.pk).status == ActionStatus.DONE

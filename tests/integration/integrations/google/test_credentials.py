@@ -146,11 +146,10 @@ def test_a_scope_google_says_is_missing_asks_to_reconnect_for_it(
 def test_an_outage_is_an_error_in_plain_words_until_the_next_success(
     durable_rows, cast, google, gmail_connected, call_tool
 ):
-    google.script(
+    google.fail_once(
         "GET",
         "/gmail/v1/users/me/messages",
-        [Reply(status=503, json={"error": {"code": 503, "message": "Backend Error"}})],
-        default=Reply(json={"resultSizeEstimate": 0}),
+        Reply(status=503, json={"error": {"code": 503, "message": "Backend Error"}}),
     )
     with pytest.raises(ToolError, match=r"Gmail is busy or failing \(503\); try later"):
         call_tool("gmail_search", {"query": "x"})

@@ -114,7 +114,7 @@ def test_bad_mail_is_refused_before_anything_is_recorded(
 def test_a_refused_send_is_recorded_failed(durable_rows, cast, google, gmail_connected, call_tool):
     from orion.core.fakes.server import Reply
 
-    google.script(
+    google.fail_once(
         "POST",
         "/gmail/v1/users/me/messages/send",
         Reply(status=400, json={"error": {"code": 400, "message": "Invalid To header"}}),
@@ -124,6 +124,9 @@ def test_a_refused_send_is_recorded_failed(durable_rows, cast, google, gmail_con
     action = _action(cast, "gmail.send:run:3:s1:t0")
     assert action.status == ActionStatus.FAILED
     assert "Invalid To header" in action.error
+    assert google.sent == []
+    sent = call_tool("gmail_send", MAIL, key="run:3:s1:t0")  # a failed send may be redone
+    assert [m["id"] for m in google.sent] == [sent["id"]]
 
 
 def test_draft(cast, google, gmail_connected, call_tool):
