@@ -16,7 +16,6 @@ what makes a send happen once:
 
 from __future__ import annotations
 
-import logging
 import uuid
 from dataclasses import dataclass, replace
 from datetime import timedelta
@@ -51,11 +50,10 @@ from integrations.services.connections import (
 )
 from orion.core.rows import independent_alias, independent_refresh, rows_update
 
-log = logging.getLogger(__name__)
-
 FINAL = (DeliveryStatus.SENT, DeliveryStatus.FAILED, DeliveryStatus.UNKNOWN)
 FOLLOW_UPS = 2  # a plain-text resend and a supergroup migration, at most once each
 RETRIED = (AttemptOutcome.TRANSIENT, AttemptOutcome.UNKNOWN)
+SUCCESS_RESOLUTION = timedelta(minutes=1)
 # An invitation's body holds its one-time link (the invitation itself keeps only a hash).
 REDACTED_PURPOSES = {"invitation"}
 REDACTED = "(removed once final: it carried a one-time link)"
@@ -110,6 +108,7 @@ class _Send:
             .filter(delivery_id=delivery.pk)
             .order_by("number")
         )
+        self.pending: list[tuple] = []
 
     # -- the steps ---------------------------------------------------------------------------
 
@@ -132,9 +131,7 @@ class _Send:
             except ParseRejected as exc:
                 self._attempt_close(attempt, AttemptOutcome.PERMANENT, exc, then="plain text")
                 self.delivery.plain_text = True
-                rows_update(
-                    (Delivery, {"id": self.delivery.pk}, {"plain_text": True}), using=self.using
-                )
+                self.pending.append((Delivery, {"id": self.delivery.pk}, {"plain_text": True}))
                 outgoing = replace(outgoing, plain=True)
                 continue
             except ChatMoved as exc:
@@ -217,8 +214,9 @@ class _Send:
     def _sent(self, attempt: DeliveryAttempt | None, provider_id: str) -> SendResult:
         if attempt is not None:
             self._attempt_close(attempt, AttemptOutcome.SENT, None)
-        if self.delivery.connection_id:
-            connection_record_success(connection_id=self.delivery.connection_id)
+        connection = self.delivery.connection
+        if connection is not None and _success_news(connection):
+            connection_record_success(connection_id=connection.pk)
         return self._finish(
             DeliveryStatus.SENT,
             error="",
@@ -247,6 +245,7 @@ class _Send:
 
     def _attempt_open(self) -> DeliveryAttempt:
         """The attempt row, committed (synchronous commit) before the request leaves."""
+        self._flush()
         number = (self.attempts[-1].number if self.attempts else 0) + 1
         attempt = (
             DeliveryAttempt.objects.unscoped()
@@ -254,9 +253,6 @@ class _Send:
             .create(tenant_id=self.delivery.tenant_id, delivery_id=self.delivery.pk, number=number)
         )
         self.attempts.append(attempt)
-        rows_update(
-            (Delivery, {"id": self.delivery.pk}, {"attempt_count": number}), using=self.using
-        )
         return attempt
 
     def _attempt_close(
@@ -278,17 +274,23 @@ class _Send:
         )
 
     def _attempt_set(self, attempt: DeliveryAttempt, outcome: str, **values: object) -> None:
+        """Record an attempt's outcome; written with the next statement (`_flush`)."""
         attempt.outcome = outcome
         for name, value in values.items():
             setattr(attempt, name, value)
-        rows_update(
+        self.pending.append(
             (
                 DeliveryAttempt,
                 {"id": attempt.pk},
                 {"outcome": outcome, "finished_at": timezone.now(), **values},
-            ),
-            using=self.using,
+            )
         )
+
+    def _flush(self, *updates: tuple) -> None:
+        """Pending outcomes and `updates` in one statement (one commit) on PostgreSQL."""
+        batch, self.pending = [*self.pending, *updates], []
+        if batch:
+            rows_update(*batch, using=self.using)
 
     def _finish(
         self,
@@ -298,25 +300,30 @@ class _Send:
         retry_in: float | None = None,
         **values: object,
     ) -> SendResult:
-        """The delivery's new state, written only while this run still holds the lease.
-        A final state drops the body of a message that carried a one-time secret."""
+        """The delivery's new state, written only while this run still holds the lease,
+        together with the outcomes not yet written. A final state drops the body of a
+        message that carried a one-time secret."""
         if status in FINAL and self.delivery.purpose in REDACTED_PURPOSES:
             values["body"] = REDACTED
-        changed = (
-            Delivery.objects.unscoped()
-            .using(self.using)
-            .filter(pk=self.delivery.pk, lease_token=self.token)
-            .update(
-                status=status,
-                last_error=error[:2000],
-                lease_until=None,
-                lease_token="",
-                **({"next_attempt_at": None} | values),
-            )
-        )
-        if not changed:
-            log.warning("delivery %s: lease lost before recording %s", self.delivery.pk, status)
+        values = {
+            "status": status,
+            "last_error": error[:2000],
+            "lease_until": None,
+            "lease_token": "",
+            "next_attempt_at": None,
+            "attempt_count": self.attempts[-1].number if self.attempts else 0,
+            **values,
+        }
+        self._flush((Delivery, {"id": self.delivery.pk, "lease_token": self.token}, values))
         return SendResult(status, retry_in)
+
+
+def _success_news(connection: Connection) -> bool:
+    """Is this success worth a write? A connected channel's last success is kept to the
+    minute, not rewritten on every message."""
+    if connection.status != ConnectionStatus.CONNECTED or connection.last_success_at is None:
+        return True
+    return timezone.now() - connection.last_success_at > SUCCESS_RESOLUTION
 
 
 def _unusable(kind: str, connection: Connection | None) -> str:

@@ -6,7 +6,8 @@
         assert smtp.messages[0]["Message-ID"] == "<...>"
 
 `messages` holds every message the server took (parsed, `email.message.Message`).
-Faults (`fail_next(*names)`, one per message): "rcpt_450" / "rcpt_550" (recipient refused
+Faults (`fail_next(*names)`, one per message; or `fault_for = fn(body, times_seen)`
+deciding at DATA for each message, e.g. for a benchmark): "rcpt_450" / "rcpt_550" (recipient refused
 for now / for good), "data_451" / "data_554" (message refused after DATA), and, with the
 message taken first, "accept_then_close" (the connection drops instead of the final 250)
 and "accept_then_hang" (no answer until the server stops). `stop()` makes the server
@@ -19,7 +20,8 @@ import asyncio
 import socket
 import threading
 import time
-from collections import deque
+from collections import Counter, deque
+from collections.abc import Callable
 from email import message_from_bytes
 from email.message import Message
 from typing import Any, Self
@@ -41,6 +43,8 @@ class FakeSMTP:
         self.port = port or _free_port()
         self.messages: list[Message] = []
         self._faults: deque[str] = deque()
+        self._seen: Counter[str] = Counter()
+        self.fault_for: Callable[[str, int], str | None] | None = None
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._controller: Controller | None = None
@@ -50,7 +54,9 @@ class FakeSMTP:
     def start(self) -> Self:
         if self._controller is None:
             self._stopping.clear()
-            self._controller = Controller(_Handler(self), hostname=self.host, port=self.port)
+            self._controller = Controller(
+                _Handler(self), hostname=self.host, port=self.port, server_hostname="localhost"
+            )
             self._controller.start()
         return self
 
@@ -91,6 +97,15 @@ class FakeSMTP:
                 return self._faults.popleft()
         return None
 
+    def _decide(self, data: bytes) -> str | None:
+        """A DATA-time fault for this message from `fault_for`, when nothing is queued."""
+        body = message_from_bytes(data).get_payload()
+        text = body if isinstance(body, str) else ""
+        with self._lock:
+            self._seen[text] += 1
+            seen = self._seen[text]
+        return self.fault_for(text, seen) if self.fault_for else None
+
     def _take(self, data: bytes) -> None:
         with self._lock:
             self.messages.append(message_from_bytes(data))
@@ -112,12 +127,14 @@ class _Handler:
         return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        data = envelope.original_content or envelope.content
         fault = self.fake._peek("data_451", "data_554", "accept_then_close", "accept_then_hang")
+        fault = fault or self.fake._decide(data)
         if fault == "data_451":
             return "451 4.3.0 Temporary failure, try later"
         if fault == "data_554":
             return "554 5.6.0 Message rejected as spam"
-        self.fake._take(envelope.original_content or envelope.content)
+        self.fake._take(data)
         if fault == "accept_then_close":
             server.transport.abort()
         while fault == "accept_then_hang" and not self.fake._stopping.is_set():

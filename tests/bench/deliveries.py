@@ -1,0 +1,254 @@
+"""The Delivery path under load: 1,000 deliveries across Telegram, Discord, Slack and email
+against the fakes (real HTTP servers and a real SMTP server on 127.0.0.1), 20 % of them
+refused once (429 with the provider's retry_after / Retry-After, or 503; SMTP 451).
+
+PRODUCERS threads (web requests, agents) enqueue each delivery in its own transaction
+(delivery_enqueue, as the product does; Celery's broker is the in-memory transport here,
+so the on-commit publish costs what kombu costs and nothing consumes it). A driver plays
+the worker pool: WORKERS threads run `delivery_send_now` (the task's body) on deliveries
+as they are queued, and a retry goes back on a timer for exactly the `retry_in` the
+engine returned (the countdown the task would give Celery), so the floors and the
+providers' waits are honoured in real time. Nothing sleeps in a "worker" thread. The
+fakes, producers and driver share one process (and its GIL) on this 2-core machine.
+
+Reported: per_s (deliveries settled per second, first enqueue to last settle), p50/p95_ms
+end to end (created_at to sent_at, from the rows), duplicates (messages a fake took more
+than once), lost (deliveries not sent, or sent without the fake having the message),
+retried (deliveries that needed a second try), requests (HTTP/SMTP requests made).
+"""
+
+from __future__ import annotations
+
+import heapq
+import os
+import queue
+import threading
+import time
+
+N = int(os.environ.get("BENCH_N", "1000"))
+WORKERS = int(os.environ.get("BENCH_WORKERS", "8"))
+PRODUCERS = int(os.environ.get("BENCH_PRODUCERS", "4"))
+TENANTS = 5
+KINDS = ("telegram", "discord", "slack", "email")
+DEADLINE_S = 180
+
+
+def _fault(index: int) -> str | None:
+    """The scripted first-try fault of message `index`: 20 % of messages, half 429, half 503."""
+    if index % 5:
+        return None
+    return "429" if index % 10 == 0 else "503"
+
+
+def _index(text: str) -> int:
+    return int(text.split(":", 1)[0].removeprefix("bench "))
+
+
+class Driver:
+    """WORKERS threads sending due deliveries; a timer thread re-queues retries when due."""
+
+    def __init__(self) -> None:
+        self.ready: queue.Queue[int | None] = queue.Queue()
+        self.timers: list[tuple[float, int]] = []
+        self.lock = threading.Condition()
+        self.settled = 0
+        self.settled_at = 0.0
+        self.errors: list[str] = []
+        self.stop = threading.Event()
+        self.threads = [threading.Thread(target=self._work, daemon=True) for _ in range(WORKERS)]
+        self.threads.append(threading.Thread(target=self._timer, daemon=True))
+
+    def start(self) -> None:
+        for thread in self.threads:
+            thread.start()
+
+    def _work(self) -> None:
+        from django.db import connection
+
+        from integrations.delivery.services import delivery_send_now
+        from orion.core.rows import independent_close
+
+        try:
+            while (delivery_id := self.ready.get()) is not None:
+                try:
+                    result = delivery_send_now(delivery_id=delivery_id)
+                except Exception as exc:  # a bench must report, not hang
+                    self.errors.append(repr(exc))
+                    continue
+                with self.lock:
+                    if result.retry_in is not None:
+                        heapq.heappush(
+                            self.timers, (time.monotonic() + result.retry_in, delivery_id)
+                        )
+                        self.lock.notify()
+                    else:
+                        self.settled += 1
+                        self.settled_at = time.monotonic()
+                        self.lock.notify_all()
+        finally:
+            connection.close()
+            independent_close()
+
+    def _timer(self) -> None:
+        with self.lock:
+            while not self.stop.is_set():
+                now = time.monotonic()
+                while self.timers and self.timers[0][0] <= now:
+                    self.ready.put(heapq.heappop(self.timers)[1])
+                wait = self.timers[0][0] - now if self.timers else 0.5
+                self.lock.wait(timeout=max(wait, 0.001))
+
+    def wait_settled(self, n: int, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        with self.lock:
+            while self.settled < n and time.monotonic() < deadline:
+                self.lock.wait(timeout=0.2)
+            return self.settled >= n
+
+    def close(self) -> None:
+        self.stop.set()
+        with self.lock:
+            self.lock.notify_all()
+        for _ in range(WORKERS):
+            self.ready.put(None)
+        for thread in self.threads:
+            thread.join(timeout=10)
+
+
+def run() -> dict:
+    from orion.celery import app
+    from orion.core import loopback_guard
+    from orion.core.fakes.messaging import FakeDiscord, FakeSlack, FakeTelegram
+    from orion.core.fakes.smtp import FakeSMTP
+    from tests.bench.harness import django_test_db, p50, pct
+
+    app.conf.broker_url = "memory://"
+    loopback_guard.install()
+    with (
+        django_test_db(),
+        FakeTelegram(retry_after=1) as tg,
+        FakeDiscord(retry_after=0.5) as dc,
+        FakeSlack(retry_after=1) as sl,
+        FakeSMTP() as smtp,
+    ):
+        from django.conf import settings
+        from django.db import transaction
+
+        from integrations.delivery.services import delivery_enqueue
+        from integrations.models import Delivery, DeliveryAttempt, DeliveryStatus
+        from integrations.services.connections import connection_connect
+        from tenants.services.tenants import tenant_create_for_owner
+        from tests.conftest import make_user
+
+        settings.ORION_TELEGRAM_API_BASE = tg.base_url
+        settings.ORION_DISCORD_API_BASE = dc.base_url
+        settings.ORION_SLACK_API_BASE = sl.base_url
+        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        settings.EMAIL_HOST, settings.EMAIL_PORT = smtp.host, smtp.port
+        for fake in (tg, dc, sl):
+            fake.fault_for = lambda payload, seen: (
+                _fault(_index(str(payload.get("text") or payload.get("content"))))
+                if seen == 1
+                else None
+            )
+        smtp.fault_for = lambda text, seen: (
+            "data_451" if seen == 1 and _fault(_index(text)) else None
+        )
+
+        tenants = []
+        for t in range(TENANTS):
+            tenant = tenant_create_for_owner(name=f"Bench {t}", owner=make_user(f"o{t}@bench.test"))
+            connection_connect(
+                tenant_id=tenant.pk,
+                kind="telegram",
+                config={"chat_id": f"-100{t}"},
+                secret={"token": f"{t}:" + "a" * 35},
+            )
+            connection_connect(
+                tenant_id=tenant.pk,
+                kind="discord",
+                config={},
+                secret={"webhook_url": dc.webhook_url(str(t))},
+            )
+            connection_connect(
+                tenant_id=tenant.pk,
+                kind="slack",
+                config={"channel": f"C00{t}XYZ"},
+                secret={"token": f"xoxb-{t}-" + "b" * 24},
+            )
+            tenants.append(tenant)
+
+        driver = Driver()
+        driver.start()
+        enqueue_ms: list[float] = []
+
+        def produce(indexes: range) -> None:
+            from django.db import connection
+
+            try:
+                for i in indexes:
+                    kind = KINDS[i % len(KINDS)]
+                    t0 = time.perf_counter()
+                    with transaction.atomic():
+                        (delivery,) = delivery_enqueue(
+                            tenant_id=tenants[i % TENANTS].pk,
+                            kind=kind,
+                            body=f"bench {i}: the daily report is <b>ready</b>",
+                            key=f"bench-{i}",
+                            subject="Bench",
+                            recipient=f"user{i}@bench.test" if kind == "email" else "",
+                        )
+                    enqueue_ms.append((time.perf_counter() - t0) * 1000)
+                    driver.ready.put(delivery.pk)  # the worker takes the published message
+            finally:
+                connection.close()
+
+        started = time.monotonic()
+        producers = [
+            threading.Thread(target=produce, args=(range(p, N, PRODUCERS),))
+            for p in range(PRODUCERS)
+        ]
+        for producer in producers:
+            producer.start()
+        for producer in producers:
+            producer.join()
+        produced_s = time.monotonic() - started
+        finished = driver.wait_settled(N, DEADLINE_S)
+        elapsed = driver.settled_at - started
+        driver.close()
+
+        rows = list(
+            Delivery.objects.unscoped().values_list("status", "created_at", "sent_at", "body")
+        )
+        sent = [r for r in rows if r[0] == DeliveryStatus.SENT]
+        latencies = [(r[2] - r[1]).total_seconds() * 1000 for r in sent]
+        taken = [m["text"] for fake in (tg, dc, sl) for m in fake.accepted] + [
+            m.get_payload().strip() for m in smtp.messages
+        ]
+        taken_set = set(taken)
+        lost = (N - len(sent)) + sum(1 for r in sent if r[3] not in taken_set)
+        retried = (
+            DeliveryAttempt.objects.unscoped()
+            .values("delivery_id")
+            .distinct()
+            .filter(number=2)
+            .count()
+        )
+        return {
+            "n": N,
+            "workers": WORKERS,
+            "producers": PRODUCERS,
+            "per_s": N / elapsed if finished and elapsed > 0 else 0.0,
+            "p50_ms": p50(latencies) if latencies else -1.0,
+            "p95_ms": pct(latencies, 95) if latencies else -1.0,
+            "duplicates": len(taken) - len(taken_set),
+            "lost": lost,
+            "retried": retried,
+            "enqueue_p50_ms": p50(enqueue_ms),
+            "produced_s": produced_s,
+            "elapsed_s": elapsed,
+            "requests": len(tg.requests) + len(dc.requests) + len(sl.requests),
+            "smtp_messages": len(smtp.messages),
+            "errors": len(driver.errors),
+            "driver": "threads-honouring-retry_in",
+        }
