@@ -107,11 +107,18 @@ def _refresh(connection_id: int) -> str:
 def _refresh_failed(connection_id: int, exc: Exception) -> GoogleUnavailable:
     """Record why the refresh failed; the error for the caller to raise."""
     data = exc.args[1] if len(exc.args) > 1 and isinstance(exc.args[1], dict) else {}
-    if data.get("error") in ("invalid_grant", "unauthorized_client", "invalid_client"):
+    if data.get("error") == "invalid_grant":
         message = f"Google access was revoked or has expired: {RECONNECT}."
         google_mark_error(
             connection_id=connection_id, error=message, status=ConnectionStatus.NEEDS_RECONNECT
         )
+        return GoogleUnavailable(message)
+    if data.get("error") in ("invalid_client", "unauthorized_client"):
+        message = (
+            f"Google refused Orion's OAuth client ({data['error']}): Orion staff must fix the "
+            "Google client settings; reconnecting will not help."
+        )
+        google_mark_error(connection_id=connection_id, error=message, status=ConnectionStatus.ERROR)
         return GoogleUnavailable(message)
     google_mark_error(
         connection_id=connection_id,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from django.db.models import Case, CharField, F, TextField, Value, When
 from django.utils import timezone
 
 from integrations.models import Connection, ConnectionStatus
@@ -17,6 +18,7 @@ from orion.core.rows import independent_alias
 
 MAX_ERROR_CHARS = 500
 EXPIRING_WITHIN_S = 3 * 24 * 3600
+_CLEARABLE = [ConnectionStatus.ERROR, ConnectionStatus.EXPIRING]
 
 
 def _rows(connection_id: int):
@@ -42,19 +44,20 @@ def expiry_warning(refresh_expires_at: float | None, *, now: float) -> str:
 
 
 def google_mark_used(*, connection_id: int, refresh_expires_at: float | None) -> None:
-    """A call worked: last success now; an error clears, and the status says expiring when
-    Google limited the refresh token's life and its end is near (disabled and needs
-    reconnecting stay as they are)."""
+    """A call worked, in one statement: last success now; an error clears, and the status
+    says expiring when Google limited the refresh token's life and its end is near
+    (disabled and needs reconnecting stay as they are)."""
     now = timezone.now()
     warning = expiry_warning(refresh_expires_at, now=now.timestamp())
-    rows = _rows(connection_id)
-    rows.update(last_success_at=now)
-    movable = rows.filter(
-        status__in=[ConnectionStatus.CONNECTED, ConnectionStatus.ERROR, ConnectionStatus.EXPIRING]
-    )
     if warning:
-        movable.update(status=ConnectionStatus.EXPIRING, last_error=warning, updated_at=now)
+        movable, status = [*_CLEARABLE, ConnectionStatus.CONNECTED], ConnectionStatus.EXPIRING
     else:
-        movable.exclude(status=ConnectionStatus.CONNECTED).update(
-            status=ConnectionStatus.CONNECTED, last_error="", updated_at=now
-        )
+        movable, status = _CLEARABLE, ConnectionStatus.CONNECTED
+    moves = When(status__in=movable, then=Value(status))
+    clears = When(status__in=movable, then=Value(warning))
+    _rows(connection_id).update(
+        last_success_at=now,
+        status=Case(moves, default=F("status"), output_field=CharField()),
+        last_error=Case(clears, default=F("last_error"), output_field=TextField()),
+        updated_at=now,
+    )

@@ -193,3 +193,15 @@ def test_two_workers_refreshing_at_once_refresh_once(durable_rows, cast, google,
     assert errors == []
     assert len(_refreshes(google)) == 1
     assert len(set(tokens)) == 1 and tokens[0] == connection_secret(_row(cast))["access_token"]
+
+
+def test_a_refused_oauth_client_is_staffs_problem_not_a_reconnect(
+    durable_rows, cast, google, gmail_connected, call_tool, settings
+):
+    settings.ORION_GOOGLE_CLIENT_SECRET = "rotated-but-not-updated"
+    _expire_soon(cast)
+    with pytest.raises(ToolError, match=r"Orion staff must fix the Google client settings"):
+        call_tool("gmail_search", {"query": "x"})
+    row = _row(cast)
+    assert row.status == ConnectionStatus.ERROR
+    assert "invalid_client" in row.last_error
