@@ -204,3 +204,11 @@ def test_the_outsider_subscribes_and_manages_only_their_own_company(
     assert session["client_reference_id"] == str(cast.other_tenant.pk)
     assert session["customer"] is None  # not our company's Stripe customer
     assert session["customer_email"] == "owner@globex.test"
+
+
+@pytest.mark.parametrize(
+    ("query", "says"),
+    [("done", "starts as soon as Stripe confirms"), ("cancelled", "nothing was charged")],
+)
+def test_back_from_checkout_the_page_says_what_happened(client_as, query, says):
+    assert says in client_as("owner").get(PAGE, {"checkout": query}).content.decode()
