@@ -84,6 +84,9 @@ def test_a_revoked_grant_needs_reconnecting(
     assert "revoked or has expired" in page
     viewer_page = client_as("viewer").get("/integrations/google/").content.decode()
     assert "Ask an owner or admin to reconnect Google." in viewer_page
+    index = client_as("viewer").get("/integrations/").content.decode()
+    assert "Google needs reconnecting: ask an owner or admin." in index
+    assert 'data-status="needs_reconnect"' in index
     # Reconnecting brings it back.
     client = client_as("owner")
     response = client.post("/integrations/google/reconnect/")
