@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from integrations.models import Delivery, DeliveryStatus
 
-GRACE = timedelta(seconds=10)  # a queued message normally starts well within this
+GRACE = timedelta(seconds=60)  # past this, a due delivery's message is taken as lost
 BATCH = 500
 
 

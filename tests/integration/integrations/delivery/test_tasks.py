@@ -55,10 +55,10 @@ def test_a_worker_sends_after_commit_and_retries_with_a_countdown(cast, tg, work
 def test_the_sweep_queues_again_what_the_broker_lost(cast, tg, monkeypatch):
     from orion.celery import app
 
-    # Their messages sit in a broker no one reads; one of them for a minute already.
+    # Their messages sit in a broker no one reads; one of them for five minutes already.
     delivery = enqueue(cast.tenant, "telegram")
     Delivery.objects.unscoped().filter(pk=delivery.pk).update(
-        next_attempt_at=timezone.now() - timedelta(minutes=1)
+        next_attempt_at=timezone.now() - timedelta(minutes=5)
     )
     fresh_one = enqueue(cast.tenant, "telegram", key="just-queued")
     monkeypatch.setitem(app.conf, "task_always_eager", True)
