@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import signal
+from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -14,8 +15,10 @@ from django.utils import timezone
 from agents.models import Run, RunStatus, ToolCallRecord
 from agents.services.heartbeat import heartbeat_execute
 from agents.services.work import task_create
+from integrations.delivery.services import delivery_send_now
 from integrations.models import Delivery
 from integrations.services.connections import connection_connect
+from orion.core.fakes.messaging import FakeSlack, FakeTelegram
 from tenants.scope import tenant_scope
 from tests.integration.control_plane.processes import require_postgresql, spawn
 
@@ -43,7 +46,21 @@ def assigned_run(agent, cast) -> Run:
         return Run.objects.create(agent=agent, trigger="assignment")
 
 
-def test_a_heartbeat_sends_through_the_tool_keyed_by_its_call(agent, cast, channels, llm):
+@pytest.fixture
+def tg(settings) -> Iterator[FakeTelegram]:
+    with FakeTelegram() as fake:
+        settings.ORION_TELEGRAM_API_BASE = fake.base_url
+        yield fake
+
+
+@pytest.fixture
+def sl(settings) -> Iterator[FakeSlack]:
+    with FakeSlack() as fake:
+        settings.ORION_SLACK_API_BASE = fake.base_url
+        yield fake
+
+
+def test_a_heartbeat_sends_through_the_tool_keyed_by_its_call(agent, cast, channels, llm, tg, sl):
     run = assigned_run(agent, cast)
     llm.script_chat(
         [
@@ -60,6 +77,10 @@ def test_a_heartbeat_sends_through_the_tool_keyed_by_its_call(agent, cast, chann
     assert keys(cast.tenant) == {f"run:{run.pk}:s1:t0:slack", f"run:{run.pk}:s1:t0:telegram"}
     told = [m for m in llm.chat_requests[1].json()["messages"] if m["role"] == "tool"]
     assert '"queued": 2' in told[0]["content"]
+    for delivery_id in json.loads(record.result)["deliveries"]:  # the worker's part
+        assert delivery_send_now(delivery_id=delivery_id).status == "sent"
+    assert [m["text"] for m in tg.accepted] == ["Spring menu is live!"]
+    assert [m["text"] for m in sl.accepted] == ["Spring menu is live!"]
 
 
 def test_a_refused_send_is_told_to_the_model_and_writes_nothing(agent, cast, llm):
