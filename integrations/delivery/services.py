@@ -68,9 +68,13 @@ def delivery_enqueue(
         )
     connection = _connection(tenant_id=tenant_id, kind=kind)
     if kind == ConnectionKind.EMAIL:
-        recipient = _address(
-            recipient or (connection.config.get("address", "") if connection else "")
-        )
+        # Only mail to the tenant's own notification address speaks for its email
+        # connection's health; an invitee's or an owner's address does not.
+        if recipient or connection is None:
+            connection = None
+        else:
+            recipient = connection.config.get("address", "")
+        recipient = _address(recipient)
     now = timezone.now()
     rows = [
         Delivery(

@@ -137,3 +137,14 @@ def test_outbound_targets_per_channel(cast, telegram):
 
 def test_team_with_nothing_connected_is_nothing(cast):
     assert outbound_send(Outbound(cast.other_tenant.pk, Channel.TEAM, "k", "hello")) == []
+
+
+def test_only_mail_to_the_notification_address_belongs_to_the_email_connection(cast):
+    email = connection_connect(
+        tenant_id=cast.tenant.pk, kind="email", config={"address": "ops@acme.test"}, secret=None
+    )
+    (own,) = delivery_enqueue(tenant_id=cast.tenant.pk, kind="email", body="hi", key="a")
+    (other,) = delivery_enqueue(
+        tenant_id=cast.tenant.pk, kind="email", body="hi", key="b", recipient="x@y.test"
+    )
+    assert (own.connection_id, other.connection_id) == (email.pk, None)
