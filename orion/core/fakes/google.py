@@ -8,8 +8,9 @@ Orion's tools use, as a real HTTP server on 127.0.0.1 with in-memory state.
         client.get(callback, params)                 # Orion exchanges the code (PKCE checked)
         google.add_message(sender="a@b.test", subject="Hi", body="...")
         google.revoke_all()                          # the person revoked access at Google
-        google.drop_after_accept.add("gmail.send")   # next send is stored, then the
+        google.after_accept["gmail.send"] = "close"  # next send is stored, then the
                                                      # connection drops without an answer
+                                                     # ("hang": it never answers)
         google.fail_once("GET", "/gmail/v1/users/me/messages", Reply(status=503))
 
 The consent page itself is not served: `consent(url)` reads the authorization URL's
@@ -36,7 +37,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from orion.core.fakes.server import FakeServer, Reply, Request
+from orion.core.fakes.server import Action, FakeServer, Reply, Request
 
 __all__ = ["FakeGoogle"]
 
@@ -92,7 +93,9 @@ class FakeGoogle(FakeServer):
             name: {"id": name, "name": name, "type": "system"} for name in _SYSTEM_LABELS
         }
         self.events: dict[str, dict[str, dict[str, Any]]] = {}
-        self.drop_after_accept: set[str] = set()  # "gmail.send", "calendar.insert"
+        # "gmail.send" / "calendar.insert" -> "close" or "hang": the next one is stored,
+        # then the connection drops (or hangs) without an answer.
+        self.after_accept: dict[str, Action] = {}
         self.revocations: list[str] = []
         self._ids = itertools.count(0x18C0000000000001)
         self._lock = threading.RLock()
@@ -402,9 +405,8 @@ class FakeGoogle(FakeServer):
             sent = request.json()
             message_id = self._store(_unb64url(sent["raw"]), ["SENT"], sent.get("threadId", ""))
             stored = self.messages[message_id]
-            if "gmail.send" in self.drop_after_accept:
-                self.drop_after_accept.discard("gmail.send")
-                return Reply(action="close")
+            if "gmail.send" in self.after_accept:
+                return Reply(action=self.after_accept.pop("gmail.send"))
             return Reply(json={k: stored[k] for k in ("id", "threadId", "labelIds")})
         if len(parts) == 2 and parts[0] == "messages" and method == "GET":
             message = self.messages.get(parts[1])
@@ -505,9 +507,8 @@ class FakeGoogle(FakeServer):
             stored = {**event, "id": event_id, "status": "confirmed"}
             stored["htmlLink"] = f"{self.url}/calendar/event?eid={event_id}"
             events[event_id] = stored
-            if "calendar.insert" in self.drop_after_accept:
-                self.drop_after_accept.discard("calendar.insert")
-                return Reply(action="close")
+            if "calendar.insert" in self.after_accept:
+                return Reply(action=self.after_accept.pop("calendar.insert"))
             return Reply(json=stored)
         if len(rest) == 1:
             event = events.get(rest[0])

@@ -45,7 +45,7 @@ def test_create_uses_an_id_from_the_call_and_a_retry_creates_nothing_more(
 
 
 def test_a_create_retried_after_a_crash_creates_once(cast, google, all_connected, call_tool):
-    google.drop_after_accept.add("calendar.insert")
+    google.after_accept["calendar.insert"] = "close"
     with pytest.raises(ToolError, match="did not answer"):
         call_tool("calendar_create_event", EVENT, key="run:8:s1:t0")
     assert len(google.events["primary"]) == 1

@@ -59,7 +59,7 @@ def test_a_send_retried_after_a_crash_sends_once(
 ):
     """Gmail accepted the mail, then the connection dropped before the answer (the worker
     might as well have died): the row stays started; the re-run asks Gmail and finds it."""
-    google.drop_after_accept.add("gmail.send")
+    google.after_accept["gmail.send"] = "close"
     with pytest.raises(ToolError, match=r"may have gone out.*rfc822msgid"):
         call_tool("gmail_send", MAIL, key="run:9:s1:t0")
     assert len(google.sent) == 1
