@@ -11,7 +11,8 @@ what makes a send happen once:
    have left) or `unknown` does not send blindly: a transport that can be asked (Slack)
    is asked, anything else makes the delivery unknown;
 3. the attempt row is committed before the request leaves;
-4. the outcome and the delivery's next state are written together, guarded by the lease.
+4. the outcome and the delivery's next state are written together, in one statement
+   guarded by the lease, before anything else (the connection's health) is touched.
 """
 
 from __future__ import annotations
@@ -183,13 +184,14 @@ class _Send:
                 return self._retry_later(exc, give_up=DeliveryStatus.UNKNOWN)
             return self._finish(DeliveryStatus.UNKNOWN, error=exc.error)
         self._attempt_close(attempt, AttemptOutcome.PERMANENT, exc)
+        result = self._finish(DeliveryStatus.FAILED, error=exc.error)
         if isinstance(exc, Permanent) and exc.disable and self.delivery.connection_id:
             connection_record_error(
                 connection_id=self.delivery.connection_id,
                 error=exc.error,
                 status=ConnectionStatus.DISABLED,
             )
-        return self._finish(DeliveryStatus.FAILED, error=exc.error)
+        return result
 
     def _retry_later(
         self, exc: DeliveryError, *, give_up: str = DeliveryStatus.FAILED
@@ -199,9 +201,10 @@ class _Send:
         tries = self._tries()
         if not self.policy.retry.should_retry(tries):
             error = f"{exc.error} (gave up after {tries} tries)"
+            result = self._finish(give_up, error=error)
             if self.delivery.connection_id and give_up == DeliveryStatus.FAILED:
                 connection_record_error(connection_id=self.delivery.connection_id, error=error)
-            return self._finish(give_up, error=error)
+            return result
         retry_after = exc.retry_after if isinstance(exc, Transient) else None
         delay = self.policy.delay_s(max(tries, 1), retry_after=retry_after)
         return self._finish(
@@ -214,15 +217,16 @@ class _Send:
     def _sent(self, attempt: DeliveryAttempt | None, provider_id: str) -> SendResult:
         if attempt is not None:
             self._attempt_close(attempt, AttemptOutcome.SENT, None)
-        connection = self.delivery.connection
-        if connection is not None and _success_news(connection):
-            connection_record_success(connection_id=connection.pk)
-        return self._finish(
+        result = self._finish(
             DeliveryStatus.SENT,
             error="",
             provider_message_id=provider_id[:200],
             sent_at=timezone.now(),
         )
+        connection = self.delivery.connection
+        if connection is not None and _success_news(connection):
+            connection_record_success(connection_id=connection.pk)
+        return result
 
     # -- rows ----------------------------------------------------------------------------------
 
