@@ -7,6 +7,10 @@ servicePath: Gmail's method paths carry "gmail/v1/..." themselves (servicePath i
 its endpoint is the base; Calendar's paths are relative to "calendar/v3/", so its endpoint
 is base + "calendar/v3/".
 
+One httpx client per process (created lazily, so a forked worker makes its own) serves
+every call: its pool keeps the TLS connection to Google open between tool calls, and
+building a service costs ~1 ms instead of the ~21 ms of a new client's TLS context.
+
 Why not httplib2 (the library's default): on a connection closed without an answer
 httplib2 silently sends the request again, POST included (`_conn_request`,
 BadStatusLine) — a Gmail send accepted just before the connection dropped would go out
@@ -16,6 +20,8 @@ an error and the tool asks Gmail whether it landed.
 
 from __future__ import annotations
 
+import os
+import threading
 from typing import Any
 from urllib.parse import urljoin
 
@@ -27,13 +33,28 @@ from googleapiclient.discovery import build
 TIMEOUT_S = 20.0
 
 
-class HttpxTransport:
-    """The small part of httplib2.Http that googleapiclient calls, on httpx, with the
-    bearer token added to every request."""
+_clients: dict[int, httpx.Client] = {}
+_clients_lock = threading.Lock()
 
-    def __init__(self, token: str, *, timeout: float = TIMEOUT_S) -> None:
+
+def _shared_client() -> httpx.Client:
+    pid = os.getpid()
+    client = _clients.get(pid)
+    if client is None:
+        with _clients_lock:
+            client = _clients.get(pid)
+            if client is None:
+                client = _clients[pid] = httpx.Client(timeout=TIMEOUT_S, follow_redirects=False)
+    return client
+
+
+class HttpxTransport:
+    """The small part of httplib2.Http that googleapiclient calls, on the shared httpx
+    client, with the bearer token added to every request."""
+
+    def __init__(self, token: str) -> None:
         self._token = token
-        self._client = httpx.Client(timeout=timeout, follow_redirects=False)
+        self._client = _shared_client()
 
     def request(
         self,
@@ -53,7 +74,7 @@ class HttpxTransport:
         return httplib2.Response(info), response.content
 
     def close(self) -> None:
-        self._client.close()
+        """Nothing to close: the pool is shared (googleapiclient calls this on exit)."""
 
 
 def _base() -> str:
