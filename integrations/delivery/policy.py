@@ -9,6 +9,9 @@ at the provider (connect errors, 429, 503; an SMTP 4xx). Backoff before retry n 
 `parameters.retry_after`, Discord's `retry_after`) is read on every attempt and replaces
 the backoff when it is longer, even past the cap: retrying before the provider said so
 only earns another 429. It is bounded by RETRY_AFTER_MAX_S against a nonsense figure.
+Such a 429 (the provider refused the message and said when to come back) does not use
+up one of the 3 tries, for up to FREE_RATE_LIMITS of them: a burst to one Telegram group
+(20 messages a minute) must slow down, not fail.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from orion.reliability.retry import RetryPolicy, policy_for
 
 RETRY_AFTER_MAX_S = 3600.0
 MAX_PARTS = 10
+FREE_RATE_LIMITS = 10
 DEFAULT_LEASE_S = 120  # longer than the longest claim: three requests of REQUEST_TIMEOUT
 CONNECT_TIMEOUT_S = 5.0
 REQUEST_TIMEOUT_S = 20.0
@@ -35,6 +39,7 @@ class ChannelPolicy:
     retry: RetryPolicy
     max_chars: int | None  # one message's limit at the provider; None: never split
     max_parts: int = MAX_PARTS
+    free_rate_limits: int = FREE_RATE_LIMITS
     timeouts: tuple[float, float] = field(default=(CONNECT_TIMEOUT_S, REQUEST_TIMEOUT_S))
 
     def delay_s(

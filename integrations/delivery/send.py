@@ -231,7 +231,10 @@ class _Send:
     # -- rows ----------------------------------------------------------------------------------
 
     def _tries(self) -> int:
-        return sum(1 for a in self.attempts if a.outcome in RETRIED)
+        """Tries used: failed attempts, less the rate limits the policy lets wait freely."""
+        failed = [a for a in self.attempts if a.outcome in RETRIED]
+        waited = sum(1 for a in failed if a.http_status == 429 and a.retry_after_ms is not None)
+        return len(failed) - min(waited, self.policy.free_rate_limits)
 
     def _outgoing(self, connection: Connection | None) -> Outgoing:
         d = self.delivery

@@ -128,3 +128,11 @@ def test_a_disconnected_channel_fails_the_queued_delivery(cast, tg):
     assert delivery.status == DeliveryStatus.FAILED
     assert "connection was removed" in delivery.last_error
     assert tg.requests == [] and fresh(delivery).attempt_count == 0
+
+
+def test_rate_limits_with_a_wait_do_not_use_up_the_tries(cast, tg):
+    tg.retry_after = 0.05
+    tg.fail_next("429", "429", "429", "429", "503", "503")
+    delivery = run_to_end(enqueue(cast.tenant, "telegram"))
+    assert delivery.status == DeliveryStatus.SENT and len(tg.accepted) == 1
+    assert [a.http_status for a in attempts(delivery)] == [429, 429, 429, 429, 503, 503, None]
