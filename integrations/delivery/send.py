@@ -160,8 +160,14 @@ class _Send:
             self._attempt_set(last, AttemptOutcome.UNKNOWN, error=error)
             return self._finish(DeliveryStatus.UNKNOWN, error=error)
         try:
-            found = self.transport.lookup(replace(outgoing, since=last.started_at))
+            found = self.transport.lookup(replace(outgoing, since=self.attempts[0].started_at))
         except Transient as exc:
+            # Ask again later. The unanswered question is an attempt of its own (nothing
+            # sent), so that asking uses up the tries too.
+            self._attempt_set(last, AttemptOutcome.UNKNOWN)
+            self._attempt_set(
+                self._attempt_open(), AttemptOutcome.UNKNOWN, error=f"could not ask: {exc.error}"
+            )
             return self._retry_later(exc, give_up=DeliveryStatus.UNKNOWN)
         except DeliveryError as exc:
             self._attempt_set(last, AttemptOutcome.UNKNOWN, error=exc.error)

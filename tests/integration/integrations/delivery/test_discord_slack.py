@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from integrations.delivery.services import delivery_send_now
 from integrations.models import AttemptOutcome, ConnectionStatus, DeliveryStatus
+from orion.core.fakes.server import Reply
 
 from .conftest import SLACK_TOKEN, attempts, connection_of, enqueue, fresh, run_to_end
 
@@ -119,3 +120,13 @@ def test_slack_ambiguous_answer_without_the_message_is_sent_again(cast, sl):
     assert delivery.status == DeliveryStatus.SENT and len(sl.accepted) == 1
     assert [a.outcome for a in attempts(delivery)] == [AttemptOutcome.UNKNOWN, AttemptOutcome.SENT]
     assert "not found at the provider" in attempts(delivery)[0].error
+
+
+def test_slack_that_cannot_be_asked_ends_unknown_after_the_tries(cast, sl):
+    sl.fail_next("accept_then_500")
+    sl.script("GET", "/api/conversations.history", Reply(status=503))
+    delivery = run_to_end(enqueue(cast.tenant, "slack"))
+    assert delivery.status == DeliveryStatus.UNKNOWN and len(sl.accepted) == 1
+    assert "gave up after 3 tries" in delivery.last_error
+    assert [a.outcome for a in attempts(delivery)] == [AttemptOutcome.UNKNOWN] * 3
+    assert "could not ask" in attempts(delivery)[1].error
