@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django.conf import settings
 
@@ -27,9 +27,9 @@ from orion.reliability.retry import RetryPolicy, policy_for
 RETRY_AFTER_MAX_S = 3600.0
 MAX_PARTS = 10
 FREE_RATE_LIMITS = 10
-DEFAULT_LEASE_S = 120  # longer than the longest claim: three requests of REQUEST_TIMEOUT
+DEFAULT_LEASE_S = 120  # longer than the longest claim: three requests of the timeout
+DEFAULT_TIMEOUT_S = 20.0
 CONNECT_TIMEOUT_S = 5.0
-REQUEST_TIMEOUT_S = 20.0
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,6 @@ class ChannelPolicy:
     max_chars: int | None  # one message's limit at the provider; None: never split
     max_parts: int = MAX_PARTS
     free_rate_limits: int = FREE_RATE_LIMITS
-    timeouts: tuple[float, float] = field(default=(CONNECT_TIMEOUT_S, REQUEST_TIMEOUT_S))
 
     def delay_s(
         self, attempt: int, *, retry_after: float | None, rand: Callable[[], float] = random.random
@@ -74,6 +73,12 @@ def channel_policy(kind: str) -> ChannelPolicy:
 def lease_s() -> float:
     """How long a claim holds a delivery (setting ORION_DELIVERY_LEASE_S, default 120 s)."""
     return float(getattr(settings, "ORION_DELIVERY_LEASE_S", DEFAULT_LEASE_S))
+
+
+def timeout_s() -> float:
+    """How long one request may take (setting ORION_DELIVERY_TIMEOUT_S, default 20 s);
+    past it, a request that left is ambiguous."""
+    return float(getattr(settings, "ORION_DELIVERY_TIMEOUT_S", DEFAULT_TIMEOUT_S))
 
 
 def split_text(text: str, limit: int) -> list[str]:

@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 
 from integrations.delivery.errors import Ambiguous, Transient
-from integrations.delivery.policy import CONNECT_TIMEOUT_S, REQUEST_TIMEOUT_S
+from integrations.delivery.policy import CONNECT_TIMEOUT_S, timeout_s
 
 
 @dataclass(frozen=True)
@@ -42,11 +42,7 @@ def http_client() -> httpx.Client:
     """This thread's pooled client (keep-alive). No retries: retries are the engine's."""
     client = getattr(_local, "client", None)
     if client is None:
-        client = httpx.Client(
-            timeout=httpx.Timeout(REQUEST_TIMEOUT_S, connect=CONNECT_TIMEOUT_S),
-            follow_redirects=False,
-            trust_env=False,
-        )
+        client = httpx.Client(follow_redirects=False, trust_env=False)
         _local.client = client
     return client
 
@@ -55,7 +51,8 @@ def http_call(method: str, url: str, *, what: str, **kwargs: Any) -> httpx.Respo
     """One request; failures that provably sent nothing raise Transient, the others
     (the request may have been read by the provider) raise Ambiguous."""
     try:
-        return http_client().request(method, url, **kwargs)
+        timeout = httpx.Timeout(timeout_s(), connect=CONNECT_TIMEOUT_S)
+        return http_client().request(method, url, timeout=timeout, **kwargs)
     except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
         # Connect errors: the request never left.
         raise Transient(f"could not reach {what} ({type(exc).__name__})") from exc

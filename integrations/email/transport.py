@@ -19,7 +19,7 @@ from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 
 from integrations.delivery.errors import Ambiguous, Permanent, Transient
-from integrations.delivery.policy import REQUEST_TIMEOUT_S
+from integrations.delivery.policy import timeout_s
 from integrations.delivery.transports import Outgoing
 
 WHAT = "the mail server"
@@ -35,7 +35,7 @@ def send(message: Outgoing) -> str:
     if not message.recipient:
         raise Permanent("There is no address to send this email to.")
     ident = message_id(tenant_id=message.tenant_id, key=message.key)
-    connection = get_connection(fail_silently=False, timeout=REQUEST_TIMEOUT_S)
+    connection = get_connection(fail_silently=False, timeout=timeout_s())
     try:
         connection.open()
     except (OSError, smtplib.SMTPException) as exc:

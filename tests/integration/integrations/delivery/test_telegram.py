@@ -136,3 +136,12 @@ def test_rate_limits_with_a_wait_do_not_use_up_the_tries(cast, tg):
     delivery = run_to_end(enqueue(cast.tenant, "telegram"))
     assert delivery.status == DeliveryStatus.SENT and len(tg.accepted) == 1
     assert [a.http_status for a in attempts(delivery)] == [429, 429, 429, 429, 503, 503, None]
+
+
+def test_no_answer_after_sending_is_unknown_and_not_resent(cast, tg, settings):
+    settings.ORION_DELIVERY_TIMEOUT_S = 0.3
+    tg.fail_next("accept_then_hang")
+    delivery = run_to_end(enqueue(cast.tenant, "telegram"))
+    assert delivery.status == DeliveryStatus.UNKNOWN
+    assert "did not answer in time" in delivery.last_error
+    assert len(tg.requests) == 1 and len(tg.accepted) == 1
