@@ -27,7 +27,7 @@ from orion.reliability.retry import RetryPolicy, policy_for
 RETRY_AFTER_MAX_S = 3600.0
 MAX_PARTS = 10
 FREE_RATE_LIMITS = 10
-DEFAULT_LEASE_S = 120  # longer than the longest claim: three requests of the timeout
+LEASE_TIMEOUTS = 10
 DEFAULT_TIMEOUT_S = 20.0
 CONNECT_TIMEOUT_S = 5.0
 
@@ -71,8 +71,11 @@ def channel_policy(kind: str) -> ChannelPolicy:
 
 
 def lease_s() -> float:
-    """How long a claim holds a delivery (setting ORION_DELIVERY_LEASE_S, default 120 s)."""
-    return float(getattr(settings, "ORION_DELIVERY_LEASE_S", DEFAULT_LEASE_S))
+    """How long a claim holds a delivery (setting ORION_DELIVERY_LEASE_S): by default ten
+    request timeouts, more than the longest claim (a Slack lookup of up to five pages,
+    then a send and its follow-ups), so a live worker never loses its lease."""
+    configured = getattr(settings, "ORION_DELIVERY_LEASE_S", None)
+    return float(configured) if configured else LEASE_TIMEOUTS * timeout_s()
 
 
 def timeout_s() -> float:
