@@ -208,3 +208,11 @@ def test_a_refused_oauth_client_is_staffs_problem_not_a_reconnect(
     row = _row(cast)
     assert row.status == ConnectionStatus.ERROR
     assert "invalid_client" in row.last_error
+
+
+def test_a_disabled_connection_is_not_used(cast, google, gmail_connected, call_tool):
+    Connection.objects.unscoped().filter(pk=_row(cast).pk).update(status=ConnectionStatus.DISABLED)
+    with pytest.raises(ToolError, match=r"Google is disabled for this company"):
+        call_tool("gmail_send", {"to": "a@b.test", "subject": "s", "body": "b"})
+    assert google.requests == []
+    assert _row(cast).status == ConnectionStatus.DISABLED
