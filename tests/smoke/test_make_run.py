@@ -144,8 +144,13 @@ def test_make_run_stack_serves_and_signs_in(stack):
 
     # No API key configured: the demo team works on the sandbox model, and it fails now
     # and then so the failover shows.
-    log = (var / "run.log").read_text()
-    assert f"{base}/invite/" in log, "the invitation link must carry the served port"
+    # The invitation mail goes out through the Delivery path: the worker sends it after
+    # the invitation commits, so wait for it.
+    deadline = time.monotonic() + 30
+    while f"{base}/invite/" not in (log := (var / "run.log").read_text()):
+        if time.monotonic() > deadline:
+            pytest.fail(f"the invitation link must carry the served port:\n{log[-3000:]}")
+        time.sleep(0.5)
     assert "sandbox model server on http://127.0.0.1:" in log
     assert "Demo team of Demo Bakery: Cora, Iris, Webb, Maya, Remy" in log
     _wait_sandbox_work(var / "orion.sqlite3", var / "run.log")
