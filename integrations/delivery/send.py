@@ -49,7 +49,7 @@ from integrations.services.connections import (
     connection_secret,
     connection_touch_config,
 )
-from orion.core.rows import independent_alias, independent_refresh, rows_update
+from orion.core.rows import independent_alias, independent_refresh, row_insert, rows_update
 
 FINAL = (DeliveryStatus.SENT, DeliveryStatus.FAILED, DeliveryStatus.UNKNOWN)
 FOLLOW_UPS = 2  # a plain-text resend and a supergroup migration, at most once each
@@ -260,11 +260,10 @@ class _Send:
         """The attempt row, committed (synchronous commit) before the request leaves."""
         self._flush()
         number = (self.attempts[-1].number if self.attempts else 0) + 1
-        attempt = (
-            DeliveryAttempt.objects.unscoped()
-            .using(self.using)
-            .create(tenant_id=self.delivery.tenant_id, delivery_id=self.delivery.pk, number=number)
+        attempt = DeliveryAttempt(
+            tenant_id=self.delivery.tenant_id, delivery_id=self.delivery.pk, number=number
         )
+        row_insert(attempt, using=self.using)  # synchronous commit: never relaxed here
         self.attempts.append(attempt)
         return attempt
 
