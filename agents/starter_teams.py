@@ -13,7 +13,21 @@ from agents.models import AgentRole, ScheduleKind, TaskPriority
 
 # The control-plane tools (agents.tools.control); only a coordinator has reports to delegate to.
 WORKER_TOOLS = ("list_tasks", "create_task", "update_task", "comment", "ask_approval")
-COORDINATOR_TOOLS = (*WORKER_TOOLS, "delegate")
+COORDINATOR_TOOLS = (*WORKER_TOOLS, "delegate", "send_team_message", "notify_owner")
+# The integrations' tools each role needs. Nothing that speaks for the company on its own:
+# no gmail_send and no wordpress_update (a live post); drafts go to a person for approval.
+INBOX_TOOLS = (
+    *WORKER_TOOLS,
+    "gmail_search",
+    "gmail_read",
+    "gmail_draft",
+    "gmail_label",
+    "calendar_list_events",
+    "calendar_freebusy",
+    "calendar_create_event",
+)
+SITE_TOOLS = (*WORKER_TOOLS, "website_read_page", "wordpress_list", "wordpress_read")
+WRITER_TOOLS = (*SITE_TOOLS, "wordpress_draft")
 
 
 @dataclass(frozen=True)
@@ -103,6 +117,7 @@ SMALL_BUSINESS = StarterTeam(
             role=AgentRole.ADMIN,
             schedule_kind=ScheduleKind.INTERVAL,
             interval_s=1800,  # the inbox every half hour
+            allowed_tools=INBOX_TOOLS,
             instructions=(
                 "You keep the inbox and the calendar in order: sort new mail, draft replies "
                 "to customer questions for a person to approve, and note appointments. Never "
@@ -115,6 +130,7 @@ SMALL_BUSINESS = StarterTeam(
             title="Website manager",
             role=AgentRole.WEBSITE,
             cron="0 9 * * *",
+            allowed_tools=WRITER_TOOLS,
             instructions=(
                 "You look after the website: check it is up and fast, that opening hours, "
                 "prices and contact details are current, and propose small improvements as "
@@ -127,6 +143,7 @@ SMALL_BUSINESS = StarterTeam(
             title="Marketing writer",
             role=AgentRole.MARKETING,
             cron="0 10 * * 1,3,5",
+            allowed_tools=WRITER_TOOLS,
             instructions=(
                 "You write: social posts, newsletter items and website texts in the "
                 "company's voice, short and concrete. Put every draft in review for a "
@@ -139,6 +156,7 @@ SMALL_BUSINESS = StarterTeam(
             title="Reporting",
             role=AgentRole.REPORTING,
             cron="0 17 * * 5",  # Friday afternoon
+            allowed_tools=(*WORKER_TOOLS, "notify_owner"),
             instructions=(
                 "Every week you write a short report for the owner: what the team did, what "
                 "is waiting for a person, and what is next. Plain words, no jargon."

@@ -15,6 +15,7 @@ from agents.models import Agent, ChainCandidate, Goal, ModelChain, Provider, Tas
 from agents.services.agents import agent_create
 from agents.services.starter import starter_team_create
 from agents.starter_teams import COORDINATOR_TOOLS, SMALL_BUSINESS, WORKER_TOOLS
+from agents.tools import tool_names
 from tenants.models import AuditEvent
 from tenants.scope import tenant_scope
 
@@ -51,7 +52,14 @@ def test_the_team_its_org_chart_schedules_tools_and_chain(tenant, chain, cast):
     assert (boss.name, boss.role, boss.reports_to_id) == ("Cora", "coordinator", None)
     assert {a.reports_to_id for a in agents if a is not boss} == {boss.pk}
     assert boss.allowed_tools == list(COORDINATOR_TOOLS)
-    assert {tuple(a.allowed_tools) for a in agents if a is not boss} == {WORKER_TOOLS}
+    # Every worker has the control-plane tools plus its role's integrations tools, all
+    # registered, and none that sends or publishes in the company's name on its own.
+    for agent in agents:
+        assert set(WORKER_TOOLS) <= set(agent.allowed_tools) <= tool_names()
+        assert not {"gmail_send", "wordpress_update"} & set(agent.allowed_tools)
+    assert {"gmail_draft", "calendar_freebusy"} <= set(team["admin"].allowed_tools)
+    assert "wordpress_draft" in team["marketing"].allowed_tools
+    assert "notify_owner" in team["reporting"].allowed_tools
     assert {a.model_chain_id for a in agents} == {chain.pk}
     assert all(a.instructions and a.title for a in agents)
     # The coordinator's morning is 07:30 in the tenant's time zone, not in UTC.
