@@ -1,4 +1,7 @@
+from datetime import date
+
 from django import forms
+from django.core.validators import MaxValueValidator, MinValueValidator
 
 from billing.models.budgets import MAX_BUDGET_CENTS
 
@@ -23,14 +26,20 @@ class ReportTimeForm(forms.Form):
 
 
 class UsageRangeForm(forms.Form):
-    """The usage page's and the CSV export's date range (tenant's calendar days)."""
+    """The usage page's and the CSV export's date range (tenant's calendar days). Dates are
+    bounded so a range's local midnights never leave what `date` can hold."""
 
     MAX_DAYS = 366
+    OUTSIDE = "use a date from 2000 to 2999."
 
     DATE = {
         "input_formats": ["%Y-%m-%d"],
         "required": False,
         "error_messages": {"invalid": "use a date like 2026-11-25."},
+        "validators": [
+            MinValueValidator(date(2000, 1, 1), message=OUTSIDE),
+            MaxValueValidator(date(2999, 12, 31), message=OUTSIDE),
+        ],
     }
 
     start = forms.DateField(**DATE)

@@ -150,6 +150,9 @@ def test_csv_export_has_the_ranges_calls_in_local_time(client_as, usage, role):
         ({"start": "2026-11-21", "end": "2026-11-20"}, "The end date is before the start date."),
         ({"start": "2024-01-01", "end": "2026-01-01"}, "Choose at most 366 days."),
         ({"start": "2999-01-01"}, "The end date is before the start date."),
+        ({"start": "2999-12-30", "end": "9999-12-31"}, "end: use a date from 2000 to 2999."),
+        ({"end": "0001-01-05"}, "end: use a date from 2000 to 2999."),
+        ({"start": "0001-01-01", "end": "2026-11-20"}, "start: use a date from 2000 to 2999."),
     ],
 )
 def test_bad_ranges_are_a_400_saying_why(client_as, usage, query, message):
