@@ -90,7 +90,7 @@ def checkout_start(*, tenant: Tenant, plan_id: str, actor_user: Any) -> str:
     """A Stripe Checkout Session subscribing the tenant to an offered plan; returns its
     URL. ValidationError for a plan not on offer or a tenant already subscribed."""
     plan, plan_id = None, str(plan_id)
-    if plan_id.isdigit() and len(plan_id) < 19:  # a bigint
+    if plan_id.isascii() and plan_id.isdigit() and len(plan_id) < 19:  # a bigint
         plan = Plan.objects.filter(pk=int(plan_id), active=True).first()
     if plan is None:
         offered = ", ".join(Plan.objects.filter(active=True).values_list("name", flat=True))
@@ -182,7 +182,7 @@ def _subscription_id(kind: str, obj: dict) -> str:
 
 def _tenant_id(value: Any) -> int | None:
     text = str(value or "")
-    return int(text) if text.isdigit() and len(text) < 19 else None  # a bigint
+    return int(text) if text.isascii() and text.isdigit() and len(text) < 19 else None
 
 
 def _tenant_hint(kind: str, obj: dict) -> int | None:

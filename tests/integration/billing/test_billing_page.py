@@ -81,6 +81,7 @@ def test_only_owners_subscribe_or_manage(client_as, fake_stripe, subscribed, pla
         ("", "There is no plan"),
         ("x; drop", "no plan"),
         ("9" * 30, "no plan"),
+        ("\u00b2", "no plan"),  # a digit to str.isdigit, not to int()
     ],
 )
 def test_a_plan_that_does_not_exist_is_a_clear_400(client_as, fake_stripe, plans, plan, message):

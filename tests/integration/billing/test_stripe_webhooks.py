@@ -188,6 +188,15 @@ def test_an_event_of_a_subscription_stripe_does_not_know_is_ignored(
     assert StripeEvent.objects.get().processed is False
 
 
+def test_a_tenant_id_that_is_no_integer_names_no_company(fake_stripe, plans, deliver):
+    sub = fake_stripe.subscription_add(
+        customer=fake_stripe.customer_add(), price="price_team", metadata={"tenant_id": "\u00b2"}
+    )
+    response = deliver(fake_stripe.event("customer.subscription.updated", sub))
+    assert response.status_code == 200 and "no company" in response.json()["outcome"]
+    assert not BillingAccount.objects.unscoped().exists()
+
+
 def test_unhandled_event_types_are_recorded_and_ignored(fake_stripe, deliver):
     response = deliver(fake_stripe.event("charge.refunded", {"id": "ch_1", "object": "charge"}))
     assert response.status_code == 200 and "not handled" in response.json()["outcome"]
