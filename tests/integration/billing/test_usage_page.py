@@ -142,6 +142,20 @@ def test_csv_export_has_the_ranges_calls_in_local_time(client_as, usage, role):
     assert first["latency_ms"] == "812.3" and first["session_id"] == ""
 
 
+def test_csv_cells_that_a_spreadsheet_would_run_are_neutralised(client_as, usage):
+    UsageEvent.objects.bulk_create([
+        _event(usage, "x1", _utc(20, 12), model='=HYPERLINK("http://evil.test","x")',
+               provider="+cmd"),
+        _event(usage, "x2", _utc(20, 13), model="@SUM(A1)", provider="-2+3"),
+    ])  # fmt: skip
+    rows = list(csv.reader(io.StringIO(_csv(client_as("owner").get(CSV, RANGE)))))
+    cells = {(r[5], r[6]) for r in rows[1:]}
+    assert ("'+cmd", """'=HYPERLINK("http://evil.test","x")""") in cells
+    assert ("'-2+3", "'@SUM(A1)") in cells
+    assert ("", "glm-4.7") in cells  # ordinary cells are left alone
+    assert all(r[0][:1].isdigit() and r[10][:1].isdigit() for r in rows[1:])
+
+
 @pytest.mark.parametrize(
     ("query", "message"),
     [
