@@ -1,6 +1,7 @@
 """ExternalAction rows for the website tools, written on the independent connection so
 that "started" is committed before the request leaves, whatever transaction the caller
-holds (see orion/core/rows.py)."""
+holds (see orion/core/rows.py); and the connection's failure, which must outlive the
+agent loop's rollback of a refused tool."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 
 from django.utils import timezone
 
-from integrations.models import ActionStatus, ExternalAction
+from integrations.models import ActionStatus, Connection, ExternalAction
 from orion.core.rows import independent_alias, row_insert, rows_update
 
 
@@ -28,3 +29,10 @@ def action_finish(
     if result is not None:
         values["result"] = result
     rows_update((ExternalAction, {"id": action_id}, values), using=independent_alias())
+
+
+def website_mark_error(*, connection_id: int, error: str, status: str) -> None:
+    """Record a failed use on the independent connection (kept when the tool rolls back)."""
+    now = timezone.now()
+    values = {"status": status, "last_error": error[:500], "last_error_at": now, "updated_at": now}
+    rows_update((Connection, {"id": connection_id}, values), using=independent_alias())

@@ -7,6 +7,8 @@ import json
 from datetime import timedelta
 
 import pytest
+from django.db import connection as db
+from django.db import transaction
 from django.utils import timezone
 
 from agents.models import Agent, Run
@@ -112,6 +114,21 @@ def test_wrong_credentials_are_a_clear_error_and_ask_for_a_reconnect(ctx, cast, 
     assert _action(cast).status == ActionStatus.FAILED
     connection = Connection.objects.unscoped().get(tenant=cast.tenant, kind="website")
     assert connection.status == ConnectionStatus.NEEDS_RECONNECT
+
+
+def test_wrong_credentials_stay_recorded_when_the_loop_rolls_the_tool_back(
+    ctx, cast, site, connected
+):
+    """The agent loop runs a tool in a transaction that a ToolError rolls back: the
+    needs-reconnect status must be written on its own connection to survive that."""
+    if db.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL (DATABASE_URL): an independent, durable connection")
+    site.app_password = "rotated by the customer"
+    with pytest.raises(ToolError, match="new application password"), transaction.atomic():
+        call("wordpress_list", ctx)
+    connection = Connection.objects.unscoped().get(tenant=cast.tenant, kind="website")
+    assert connection.status == ConnectionStatus.NEEDS_RECONNECT
+    assert "did not accept" in connection.last_error
 
 
 def test_an_address_that_became_private_is_refused(ctx, cast, connected):
