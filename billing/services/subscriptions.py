@@ -9,6 +9,7 @@ then a new one), the one created later at Stripe is the current one."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from collections.abc import Callable
@@ -117,7 +118,10 @@ def checkout_start(*, tenant: Tenant, plan_id: str, actor_user: Any) -> str:
         params["customer"] = account.stripe_customer_id
     elif getattr(actor_user, "email", ""):
         params["customer_email"] = actor_user.email
-    session = _stripe_call(lambda: stripe_client().v1.checkout.sessions.create(params=params))
+    options = {"idempotency_key": _checkout_key(params, account)}
+    session = _stripe_call(
+        lambda: stripe_client().v1.checkout.sessions.create(params=params, options=options)
+    )
     audit_record(
         tenant=tenant,
         verb="billing.checkout_started",
@@ -126,6 +130,15 @@ def checkout_start(*, tenant: Tenant, plan_id: str, actor_user: Any) -> str:
         after={"plan": plan.name, "session": session.id},
     )
     return session.url
+
+
+def _checkout_key(params: dict[str, Any], account: BillingAccount) -> str:
+    """The same request on the same UTC day, while the account is on the same subscription,
+    gets Stripe's same Checkout Session (a session lives 24 hours): a double click or a
+    second tab cannot open two sessions that could both be paid."""
+    material = [params, account.stripe_subscription_id, timezone.now().date().isoformat()]
+    digest = hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()
+    return f"checkout-{account.tenant_id}-{digest[:32]}"
 
 
 def portal_start(*, tenant: Tenant, actor_user: Any) -> str:

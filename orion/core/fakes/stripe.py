@@ -10,6 +10,8 @@ signs them.
 It keeps customers, subscriptions, Checkout Sessions and Customer Portal sessions in
 memory and answers in Stripe's shapes (objects with "object", errors as {"error": {...}}),
 so stripe-python's own parsing is exercised. Requests without a Bearer key get Stripe's 401.
+A Checkout Session created again with the same Idempotency-Key and the same parameters is
+the same session, as at Stripe (other parameters under a used key: Stripe's 400).
 """
 
 from __future__ import annotations
@@ -49,6 +51,8 @@ class FakeStripe(FakeServer):
         self.subscriptions: dict[str, dict] = {}
         self.checkout_sessions: dict[str, dict] = {}
         self.portal_sessions: dict[str, dict] = {}
+        self._idempotent: dict[str, tuple[dict, Reply]] = {}
+        self._idempotent_lock = threading.Lock()
         self.script("POST", "/v1/checkout/sessions", self._checkout_create)
         self.script("POST", "/v1/billing_portal/sessions", self._portal_create)
         self.script("POST", "/v1/customers", self._customer_create)
@@ -164,6 +168,24 @@ class FakeStripe(FakeServer):
         if denied := self._unauthorized(request):
             return denied
         form = request.form()
+        key = request.headers.get("idempotency-key", "")
+        with self._idempotent_lock:
+            if key and key in self._idempotent:
+                earlier, reply = self._idempotent[key]
+                if earlier != form:
+                    return _error(
+                        400,
+                        "Keys for idempotent requests can only be used with the "
+                        "same parameters they were first used with.",
+                        kind="idempotency_error",
+                    )
+                return reply
+            reply = self._checkout_open(form)
+            if key:
+                self._idempotent[key] = (form, reply)
+            return reply
+
+    def _checkout_open(self, form: dict[str, str]) -> Reply:
         price = form.get("line_items[0][price]", "")
         if form.get("mode") != "subscription" or not price:
             return _error(400, "mode=subscription and line_items[0][price] are required.")

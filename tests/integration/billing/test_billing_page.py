@@ -106,6 +106,30 @@ def test_a_subscribed_company_changes_plan_in_the_portal_not_checkout(
     assert len(fake_stripe.checkout_sessions) == before
 
 
+def test_a_double_click_on_subscribe_opens_one_checkout(client_as, fake_stripe, plans):
+    """Two open Checkout Sessions could both be paid: two subscriptions, one never seen."""
+    client = client_as("owner")
+    first = client.post(SUBSCRIBE, {"plan": plans["team"].pk})
+    second = client.post(SUBSCRIBE, {"plan": plans["team"].pk})
+    assert first.status_code == second.status_code == 303
+    assert first["Location"] == second["Location"] and len(fake_stripe.checkout_sessions) == 1
+    other = client.post(SUBSCRIBE, {"plan": plans["starter"].pk})
+    assert other["Location"] != first["Location"] and len(fake_stripe.checkout_sessions) == 2
+
+
+def test_after_a_cancellation_subscribe_opens_a_new_checkout(
+    client_as, fake_stripe, subscribed, plans, deliver
+):
+    fake_stripe.subscription_set(subscribed, status="canceled")
+    sub = fake_stripe.subscriptions[subscribed]
+    assert deliver(fake_stripe.event("customer.subscription.deleted", sub)).status_code == 200
+    before = set(fake_stripe.checkout_sessions)
+    response = client_as("owner").post(SUBSCRIBE, {"plan": plans["starter"].pk})
+    assert response.status_code == 303
+    (new,) = set(fake_stripe.checkout_sessions) - before
+    assert response["Location"] == fake_stripe.checkout_sessions[new]["url"]
+
+
 def test_owner_manages_billing_in_the_customer_portal(client_as, cast, fake_stripe, subscribed):
     response = client_as("owner").post(MANAGE)
     assert response.status_code == 303
