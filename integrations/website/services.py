@@ -59,14 +59,19 @@ def website_connect(
 ) -> Connection:
     """Store the tenant's website settings after checking them: the URL must pass the SSRF
     guard and WordPress credentials (when given) must be accepted by the site. A blank
-    password with the same user keeps the stored one. Nothing is stored on a refusal."""
+    password with the same user and address keeps the stored one (never sent to a new
+    address). Nothing is stored on a refusal."""
     try:
         url_check(url, resolver=resolver)
     except (UnsafeURL, FetchError) as exc:
         raise ValidationError({"url": str(exc)}) from exc
     existing = connection_get(tenant_id=tenant_id, kind=KIND)
     stored = connection_secret(existing) if existing else {}
-    same_user = bool(existing) and existing.config.get("wp_user") == wp_user
+    same_user = (
+        bool(existing)
+        and existing.config.get("wp_user") == wp_user
+        and existing.config.get("url", "").rstrip("/") == url.rstrip("/")
+    )
     secret: dict[str, Any] | None
     if not wp_user:
         secret = {}

@@ -97,6 +97,17 @@ def test_an_update_without_a_password_keeps_the_stored_one(cast, site):
     assert connection_secret(_stored(cast)) == {"wp_app_password": APP_PASSWORD}
 
 
+def test_a_new_address_needs_the_password_again_and_never_gets_the_stored_one(cast, site):
+    """The stored password goes only to the site it was entered for: pointing the
+    connection at another address must not hand it to that address."""
+    _connect(cast, site, wp_user="editor", wp_app_password=APP_PASSWORD)
+    with FakeWebsite(keyword="Acme Plumbing") as other:
+        with pytest.raises(ValidationError, match="application password"):
+            _connect(cast, other, wp_user="editor", wp_app_password="")
+        assert all("Authorization" not in r.headers for r in other.requests)
+    assert _stored(cast).config["url"] == site.url
+
+
 def test_a_new_user_needs_a_password(cast, site):
     _connect(cast, site, wp_user="editor", wp_app_password=APP_PASSWORD)
     with pytest.raises(ValidationError, match="application password"):
