@@ -67,6 +67,9 @@ class WebhookRejected(Exception):
     """The webhook's signature or body is not a valid Stripe event (answer 400)."""
 
 
+NOT_AN_EVENT = "The body is not a Stripe event."
+
+
 def grace_days() -> int:
     return int(getattr(settings, "ORION_BILLING_GRACE_DAYS", 7))
 
@@ -161,16 +164,12 @@ def stripe_webhook_receive(*, payload: bytes, signature: str | None) -> str:
     if not secret:
         raise StripeNotConfigured("STRIPE_WEBHOOK_SECRET is not set")
     try:
-        stripe.Webhook.construct_event(payload, signature, secret)
-        event = json.loads(payload)
-        event_id, kind, obj = event["id"], event["type"], event["data"]["object"]
-        created = datetime.fromtimestamp(int(event["created"]), tz=UTC)
+        stripe.Webhook.construct_event(payload, signature, secret)  # verifies, then parses
     except stripe.SignatureVerificationError as exc:
         raise WebhookRejected("Bad or missing Stripe-Signature header.") from exc
-    except (ValueError, KeyError, TypeError) as exc:
-        raise WebhookRejected("The body is not a Stripe event.") from exc
-    if not isinstance(event_id, str) or not isinstance(obj, dict):
-        raise WebhookRejected("The body is not a Stripe event.")
+    except (ValueError, TypeError, AttributeError) as exc:  # a signed body that is no object
+        raise WebhookRejected(NOT_AN_EVENT) from exc
+    event_id, kind, created, obj = _event_fields(payload)
     with transaction.atomic():
         try:
             with transaction.atomic():
@@ -182,6 +181,22 @@ def stripe_webhook_receive(*, payload: bytes, signature: str | None) -> str:
             processed=applied, outcome=outcome[:200], tenant_id=tenant_id
         )
     return outcome
+
+
+def _event_fields(payload: bytes) -> tuple[str, str, datetime, dict]:
+    """The event's id, type, creation time and object, each of the shape stored."""
+    try:
+        event = json.loads(payload)
+        event_id, kind, obj = event["id"], event["type"], event["data"]["object"]
+        created = datetime.fromtimestamp(int(event["created"]), tz=UTC)
+    except (ValueError, KeyError, TypeError, OverflowError) as exc:
+        raise WebhookRejected(NOT_AN_EVENT) from exc
+    id_max = StripeEvent._meta.get_field("event_id").max_length
+    if not (isinstance(event_id, str) and 0 < len(event_id) <= id_max):
+        raise WebhookRejected(NOT_AN_EVENT)
+    if not isinstance(kind, str) or not isinstance(obj, dict):
+        raise WebhookRejected(NOT_AN_EVENT)
+    return event_id, kind, created, obj
 
 
 def _subscription_id(kind: str, obj: dict) -> str:

@@ -89,6 +89,30 @@ def test_a_signed_body_that_is_not_an_event_is_a_400(fake_stripe):
     assert not StripeEvent.objects.exists()
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"[1]",
+        b"null",
+        b'{"id": "evt_1", "type": ["invoice.paid"], "created": 1, "data": {"object": {}}}',
+        b'{"id": "evt_1", "type": "invoice.paid", "created": 1e300, "data": {"object": {}}}',
+        b'{"id": "evt_1", "type": "x", "created": 99999999999999, "data": {"object": {}}}',
+        b'{"id": "evt_1", "type": "invoice.paid", "created": 1, "data": []}',
+        ('{"id": "evt_' + "x" * 200 + '", "type": "invoice.paid", "created": 1, '
+         '"data": {"object": {}}}').encode(),
+    ],
+)  # fmt: skip
+def test_a_signed_body_of_the_wrong_shape_is_a_400(fake_stripe, body):
+    from orion.core.fakes.stripe import stripe_signature
+
+    header = stripe_signature(body, WEBHOOK_SECRET, int(time.time()))
+    response = Client().post(
+        WEBHOOK, data=body, content_type="application/json", HTTP_STRIPE_SIGNATURE=header
+    )
+    assert response.status_code == 400 and "not a Stripe event" in response.json()["detail"]
+    assert not StripeEvent.objects.exists()
+
+
 def test_webhook_only_takes_post(fake_stripe):
     assert Client().get(WEBHOOK).status_code == 405
 
