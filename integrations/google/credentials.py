@@ -11,7 +11,7 @@ import calendar
 import functools
 import json
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import transaction
@@ -36,7 +36,7 @@ RECONNECT = "an owner or admin must reconnect Google on the Integrations page"
 @dataclass(frozen=True)
 class Access:
     connection_id: int
-    token: str
+    token: str = field(repr=False)  # reprs land in tracebacks and error reports
     email: str
     refresh_expires_at: float | None
 

@@ -15,7 +15,7 @@ import base64
 import hmac
 import json
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import requests
@@ -35,10 +35,11 @@ class OAuthRefused(Exception):
 
 @dataclass(frozen=True)
 class Grant:
-    """What one completed consent gave: tokens (secret) and what may be shown."""
+    """What one completed consent gave: tokens (secret, kept out of the repr that lands in
+    tracebacks and error reports) and what may be shown."""
 
-    access_token: str
-    refresh_token: str
+    access_token: str = field(repr=False)
+    refresh_token: str = field(repr=False)
     expires_at: float
     refresh_expires_at: float | None
     scopes: tuple[str, ...]

@@ -216,3 +216,25 @@ def test_a_disabled_connection_is_not_used(cast, google, gmail_connected, call_t
         call_tool("gmail_send", {"to": "a@b.test", "subject": "s", "body": "b"})
     assert google.requests == []
     assert _row(cast).status == ConnectionStatus.DISABLED
+
+
+def test_tokens_never_show_in_a_repr(cast, google, gmail_connected):
+    """A repr lands in tracebacks, error reports and logs: the tokens must not be in it."""
+    from integrations.google.credentials import google_access
+    from integrations.google.oauth import Grant
+
+    secret = connection_secret(_row(cast))
+    access = google_access(tenant_id=cast.tenant.pk, product="gmail")
+    assert access.token == secret["access_token"]
+    assert secret["access_token"] not in repr(access)
+    grant = Grant(
+        access_token=secret["access_token"],
+        refresh_token=secret["refresh_token"],
+        expires_at=secret["expires_at"],
+        refresh_expires_at=None,
+        scopes=("openid",),
+        email="office@acme-mail.test",
+    )
+    assert secret["access_token"] not in repr(grant)
+    assert secret["refresh_token"] not in repr(grant)
+    assert "office@acme-mail.test" in repr(grant)
