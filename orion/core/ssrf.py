@@ -5,9 +5,9 @@ metadata service, the database, Redis, a neighbour's admin page. Every request m
 
 * accepts only http and https;
 * resolves the host once (`getaddrinfo`, or the `resolver` passed in) and refuses it when
-  ANY of its addresses is private, loopback, link-local, multicast, reserved, unspecified,
-  shared (CGNAT), not globally routable or a cloud metadata address, including IPv4
-  hidden inside IPv6 (mapped, 6to4, Teredo, NAT64);
+  ANY of its addresses is private, loopback, link-local, site-local, multicast, reserved,
+  unspecified, shared (CGNAT), not globally routable or a cloud metadata address, including
+  IPv4 hidden inside IPv6 (mapped, 6to4, Teredo, NAT64);
 * connects to the address it checked: the request goes to the IP, with the Host header
   and the TLS server name (SNI, certificate check) of the host name, so a DNS answer that
   changes between the check and the connect (rebinding) is never used;
@@ -140,7 +140,8 @@ def _refusal(ip: IP, host: str, *, allow_loopback: bool) -> str | None:
             return reason
     if ip.is_loopback or (inner is not None and inner.is_loopback):
         return f"{shown} points at this server itself, which Orion never connects to."
-    if ip.is_multicast or ip.is_unspecified or ip.is_reserved or not ip.is_global:
+    site_local = isinstance(ip, ipaddress.IPv6Address) and ip.is_site_local  # "global" to Python
+    if ip.is_multicast or ip.is_unspecified or ip.is_reserved or site_local or not ip.is_global:
         return (
             f"{shown} is a private or reserved network address, which Orion does not "
             "connect to. Use your website's public address."

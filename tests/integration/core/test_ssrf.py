@@ -51,6 +51,7 @@ def resolving(*answers: list[str]):
         ("http://0.0.0.0/", "private"),
         ("http://224.0.0.1/", "private"),
         ("http://[fe80::1]/", "private"),
+        ("http://[fec0::1]/", "private"),  # site-local: Python counts it as global
         ("http://[2002:a00:1::]/", "private"),  # 6to4 around 10.0.0.1
         ("http://[64:ff9b::a9fe:a9fe]/", "metadata"),  # NAT64 around 169.254.169.254
     ],
