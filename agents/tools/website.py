@@ -90,11 +90,18 @@ def _refused(connection: Connection, exc: Exception) -> ToolError:
     return ToolError(str(exc))
 
 
+def _text(value: Any) -> str:
+    """A WordPress text field: {"raw", "rendered"} from the API, a plain string from some
+    plugins."""
+    if isinstance(value, dict):
+        return str(value.get("raw") or value.get("rendered") or "")
+    return str(value or "")
+
+
 def _summary(item: dict[str, Any]) -> dict[str, Any]:
-    title = item.get("title") or {}
     return {
         "id": item.get("id"),
-        "title": title.get("raw") or title.get("rendered") or "",
+        "title": _text(item.get("title")),
         "status": item.get("status"),
         "slug": item.get("slug"),
         "link": item.get("link"),
@@ -109,6 +116,13 @@ def _kind(args: dict[str, Any]) -> str:
     return kind
 
 
+def _hostname(url: str) -> str | None:
+    try:
+        return urlsplit(url).hostname
+    except ValueError:  # e.g. an unclosed [ipv6 literal
+        return None
+
+
 def read_page(ctx: ToolContext, args: dict[str, Any]) -> str:
     """A page of the tenant's own site, as text."""
     connection = _site(ctx)
@@ -116,7 +130,7 @@ def read_page(ctx: ToolContext, args: dict[str, Any]) -> str:
     target = args.get("path") or "/"
     if target.startswith("/") and not target.startswith("//"):
         url = base + target
-    elif urlsplit(target).hostname == urlsplit(base).hostname:
+    elif _hostname(target) == urlsplit(base).hostname:
         url = target
     else:
         raise ToolError(f"Only pages of {base} can be read: pass a path like /about.")
@@ -166,9 +180,7 @@ def read_item(ctx: ToolContext, args: dict[str, Any]) -> str:
             item = client.item(_kind(args), args["id"])
         except (WordPressError, UnsafeURL) as exc:
             raise _refused(connection, exc) from exc
-    content = (item.get("content") or {}).get("raw") or (item.get("content") or {}).get(
-        "rendered", ""
-    )
+    content = _text(item.get("content"))
     return json.dumps(
         {
             **_summary(item),

@@ -16,6 +16,7 @@ from orion.core.ssrf import Fetched, FetchError, Resolver, guarded_client, guard
 
 KINDS = ("posts", "pages")
 MAX_BYTES = 1024 * 1024
+_ODD = "WordPress's answer was not what WordPress sends (is this a WordPress site?)."
 
 
 class WordPressError(Exception):
@@ -71,7 +72,7 @@ class WordPressClient:
 
     def me(self) -> dict[str, Any]:
         """The signed-in user: the credentials check."""
-        return self._call("GET", "users/me", params={"context": "edit"})
+        return _one(self._call("GET", "users/me", params={"context": "edit"}))
 
     def items(
         self,
@@ -87,16 +88,26 @@ class WordPressClient:
             params["search"] = search
         if slug:
             params["slug"] = slug
-        return self._call("GET", _kind(kind), params=params)
+        found = self._call("GET", _kind(kind), params=params)
+        if not isinstance(found, list) or not all(isinstance(item, dict) for item in found):
+            raise WordPressError(_ODD)
+        return found
 
     def item(self, kind: str, item_id: int) -> dict[str, Any]:
-        return self._call("GET", f"{_kind(kind)}/{int(item_id)}", params={"context": "edit"})
+        return _one(self._call("GET", f"{_kind(kind)}/{int(item_id)}", params={"context": "edit"}))
 
     def create(self, kind: str, fields: dict[str, Any]) -> dict[str, Any]:
-        return self._call("POST", _kind(kind), body=fields)
+        return _one(self._call("POST", _kind(kind), body=fields))
 
     def update(self, kind: str, item_id: int, fields: dict[str, Any]) -> dict[str, Any]:
-        return self._call("POST", f"{_kind(kind)}/{int(item_id)}", body=fields)
+        return _one(self._call("POST", f"{_kind(kind)}/{int(item_id)}", body=fields))
+
+
+def _one(data: Any) -> dict[str, Any]:
+    """One object, as WordPress answers for a user, a post or a page."""
+    if not isinstance(data, dict):
+        raise WordPressError(_ODD)
+    return data
 
 
 def _kind(kind: str) -> str:

@@ -18,6 +18,7 @@ from integrations.models import ActionStatus, Connection, ConnectionStatus, Exte
 from integrations.website.actions import action_begin, action_finish
 from integrations.website.services import website_connect
 from integrations.website.wordpress import WordPressClient
+from orion.core.fakes.server import Reply
 from orion.core.fakes.website import APP_PASSWORD, FakeWebsite
 from tenants.scope import tenant_scope
 
@@ -87,6 +88,30 @@ def test_read_page_without_a_website(ctx):
     with pytest.raises(ToolError) as refused:
         call("website_read_page", ctx, path="/")
     assert str(refused.value) == NOT_CONNECTED
+
+
+def test_read_page_with_a_malformed_address_is_a_tool_error(ctx, connected):
+    with pytest.raises(ToolError, match="Only pages of"):
+        call("website_read_page", ctx, path="http://[oops/")
+
+
+@pytest.mark.parametrize("answer", [{"code": "not_a_list"}, ["not an object"]])
+def test_an_answer_wordpress_never_gives_is_a_tool_error(ctx, site, connected, answer):
+    """The tenant's site may answer anything: the agent reads an error, the run goes on."""
+    site.script("GET", "/wp-json/wp/v2/posts", Reply(json=answer))
+    with pytest.raises(ToolError, match="not what WordPress sends"):
+        call("wordpress_list", ctx)
+
+
+def test_a_plain_string_title_is_read_as_is(ctx, site, connected):
+    site.script("GET", "/wp-json/wp/v2/posts", Reply(json=[{"id": 1, "title": "Plain"}]))
+    assert call("wordpress_list", ctx)[0]["title"] == "Plain"
+
+
+def test_a_single_item_that_is_not_an_object_is_a_tool_error(ctx, site, connected):
+    site.script("GET", "/wp-json/wp/v2/posts/7", Reply(json=["odd"]))
+    with pytest.raises(ToolError, match="not what WordPress sends"):
+        call("wordpress_read", ctx, id=7)
 
 
 def test_list_and_read_posts(ctx, site, connected):
