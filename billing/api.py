@@ -21,6 +21,8 @@ from billing.services.budgets import budget_set
 from tenants.api import TenantAPIView
 from tenants.models import Role
 
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2999, 12, 31)
+
 
 class BudgetSerializer(serializers.Serializer):
     limit_cents = serializers.IntegerField(min_value=0, max_value=MAX_BUDGET_CENTS)
@@ -84,6 +86,8 @@ class UsageDayView(TenantAPIView):
             day = date.fromisoformat(raw) if raw else self._today()
         except ValueError as exc:
             raise ValidationError({"day": "Use a date like 2026-11-25."}) from exc
+        if not FIRST_DAY <= day <= LAST_DAY:  # the day's local midnights must fit a date
+            raise ValidationError({"day": "Use a date from 2000 to 2999."})
         return Response(usage_day(tenant=self.tenant, day=day))
 
     def _today(self) -> date:

@@ -121,5 +121,8 @@ def test_a_bad_day_is_a_400_and_outsiders_see_none_of_ours(api_as, cast):
     with tenant_scope(cast.tenant):
         _usage(cast.tenant, "ours", agent_id=1, created_at=datetime.now(UTC))
     assert api_as("owner").get(USAGE, {"day": "yesterday"}).status_code == 400
+    for day in ("9999-12-31", "0001-01-01"):  # a local midnight past what a date holds
+        response = api_as("owner").get(USAGE, {"day": day})
+        assert response.status_code == 400, day
     assert api_as("owner").get(USAGE).json()["agents"][0]["calls"] == 1
     assert api_as("outsider").get(USAGE).json()["agents"] == []
