@@ -34,7 +34,7 @@ def _zone(time_zone: str) -> ZoneInfo | None:
         return None
     try:
         return ZoneInfo(time_zone)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: "America", a long name
         raise GoogleError(f"time_zone: {time_zone!r} is not an IANA time zone") from None
 
 

@@ -28,8 +28,15 @@ def _valid(address: str) -> bool:
     return True
 
 
+def _one_line(value: str, *, field: str) -> None:
+    """A header value: any line break (\\n, \\r, U+2028...) is refused, not a crash."""
+    if "".join(value.splitlines()) != value:
+        raise GoogleError(f"{field}: must be one line")
+
+
 def addresses(value: str, *, field: str) -> list[str]:
     """The addresses in a comma-separated `value`, each checked; GoogleError otherwise."""
+    _one_line(value, field=field)
     found = [addr for _, addr in getaddresses([value]) if addr]
     if not found or not all(_valid(addr) for addr in found):
         raise GoogleError(
@@ -55,8 +62,7 @@ def compose(
     in_reply_to: str = "",
 ) -> str:
     """A plain-text message as Gmail's `raw` (base64url); GoogleError on bad input."""
-    if "\n" in subject or "\r" in subject:
-        raise GoogleError("subject: must be one line")
+    _one_line(subject, field="subject")
     if len(subject) > MAX_SUBJECT:
         raise GoogleError(f"subject: at most {MAX_SUBJECT} characters")
     if not body.strip():
@@ -79,8 +85,12 @@ def compose(
             raise GoogleError("in_reply_to: must be a Message-ID like <abc@example.com>")
         message["In-Reply-To"] = in_reply_to
         message["References"] = in_reply_to
-    message.set_content(body)
-    return base64.urlsafe_b64encode(message.as_bytes()).decode()
+    try:
+        message.set_content(body)
+        raw = message.as_bytes()
+    except UnicodeEncodeError:
+        raise GoogleError("body: has characters that cannot be sent (lone surrogates)") from None
+    return base64.urlsafe_b64encode(raw).decode()
 
 
 def header_map(payload: dict[str, Any]) -> dict[str, str]:

@@ -64,6 +64,8 @@ def test_a_create_retried_after_a_crash_creates_once(cast, google, all_connected
         ({"start": "tomorrow at nine"}, "start: 'tomorrow at nine' is not an ISO 8601"),
         ({"start": "2030-03-01"}, "both be dates .* or both date-times"),
         ({"attendees": ["nobody"]}, "attendees: 'nobody' is not a valid email address"),
+        ({"start": "2030-03-01T09:00:00", "time_zone": "America"}, "not an IANA time zone"),
+        ({"start": "2030-03-01T09:00:00", "time_zone": "x" * 300}, "not an IANA time zone"),
     ],
 )
 def test_bad_events_are_refused_before_anything_leaves(

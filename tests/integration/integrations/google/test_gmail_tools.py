@@ -100,6 +100,10 @@ def test_a_send_that_never_left_is_sent_by_the_rerun(cast, google, gmail_connect
         ({"subject": "two\nlines"}, "subject: must be one line"),
         ({"body": "  "}, "body: the message is empty"),
         ({"cc": "x@"}, "cc: 'x@' is not a valid email address"),
+        ({"to": "a@example.com\nBcc: b@example.com"}, "to: must be one line"),
+        ({"to": "a@example.com,\r\n b@example.com"}, "to: must be one line"),
+        ({"subject": "two\u2028lines"}, "subject: must be one line"),
+        ({"body": "half a pair \ud800"}, "body: .* cannot be sent"),
     ],
 )
 def test_bad_mail_is_refused_before_anything_is_recorded(
