@@ -1,7 +1,12 @@
 """Reads of billing: budget room and spend, usage, subscription state."""
 
 from billing.selectors.accounts import BillingState, billing_block_reason, billing_state
-from billing.selectors.budgets import budget_has_room, budget_overview, usage_day
+from billing.selectors.budgets import (
+    budget_has_room,
+    budget_overview,
+    usage_between,
+    usage_day,
+)
 from billing.selectors.usage import CSV_FIELDS, usage_range, usage_rows
 
 __all__ = [
@@ -11,6 +16,7 @@ __all__ = [
     "billing_state",
     "budget_has_room",
     "budget_overview",
+    "usage_between",
     "usage_day",
     "usage_range",
     "usage_rows",

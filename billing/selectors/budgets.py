@@ -74,11 +74,16 @@ def budget_overview(*, tenant: Tenant, now: datetime | None = None) -> dict:
 
 
 def usage_day(*, tenant: Tenant, day: date) -> dict:
-    """The daily usage report's data: one local calendar day of the tenant, per agent and
-    per session: calls, tokens, cost, the models used and how many calls fell back."""
+    """One local calendar day of the tenant's usage (see `usage_between`)."""
     zone = ZoneInfo(tenant.timezone)
     start = datetime.combine(day, time.min, tzinfo=zone)
     end = datetime.combine(day + timedelta(days=1), time.min, tzinfo=zone)
+    return {"day": day.isoformat(), **usage_between(start=start, end=end)}
+
+
+def usage_between(*, start: datetime, end: datetime) -> dict:
+    """The current tenant's usage in [start, end), per agent and per session: calls,
+    tokens, cost, the models used and how many calls fell back."""
     events = UsageEvent.objects.filter(created_at__gte=start, created_at__lt=end)
 
     def rows(by: str) -> list[dict]:
@@ -102,4 +107,4 @@ def usage_day(*, tenant: Tenant, day: date) -> dict:
             for row in grouped
         ]
 
-    return {"day": day.isoformat(), "agents": rows("agent_id"), "sessions": rows("session_id")}
+    return {"agents": rows("agent_id"), "sessions": rows("session_id")}

@@ -1,7 +1,10 @@
 """The daily usage report: per agent and per session, cost, tokens, models and fallbacks,
 to the tenant's owners (email, and the team's messaging channel when connected) through
 the outbound port, once per local day after the time the owner chose
-(BillingAccount.report_time, default 20:00, in the tenant's time zone)."""
+(BillingAccount.report_time, default 20:00, in the tenant's time zone).
+
+A day's report covers the time since the previous day's report time (yesterday 20:00 to
+today 20:00 by default), so every call is in exactly one report whatever time is chosen."""
 
 from __future__ import annotations
 
@@ -17,7 +20,7 @@ from django.utils import timezone
 
 from billing.models import BillingAccount, UsageReport
 from billing.models.stripe import DEFAULT_REPORT_TIME
-from billing.selectors import usage_day
+from billing.selectors import usage_between
 from orion.core.outbound import Channel, Outbound, outbound_send
 from tenants.models import Tenant, TenantStatus
 from tenants.scope import tenant_scope
@@ -28,11 +31,23 @@ CATCH_UP = timedelta(hours=1)  # yesterday's report still goes out this long aft
 MAX_LINES = 15  # per section: a report fits a chat message; the rest is on the usage page
 
 
-def usage_report_text(*, tenant: Tenant, day: date) -> str:
-    report = usage_day(tenant=tenant, day=day)
-    lines = [f"Model usage of {tenant.name} on {day:%A %d %B %Y} ({tenant.timezone})", ""]
+def report_window(*, tz: str, at: time, day: date) -> tuple[datetime, datetime]:
+    """What `day`'s report covers: from the previous day's report time to this one's."""
+    zone = ZoneInfo(tz)
+    end = datetime.combine(day, at, tzinfo=zone)
+    return datetime.combine(day - timedelta(days=1), at, tzinfo=zone), end
+
+
+def usage_report_text(*, tenant: Tenant, day: date, at: time = DEFAULT_REPORT_TIME) -> str:
+    start, end = report_window(tz=tenant.timezone, at=at, day=day)
+    report = usage_between(start=start, end=end)
+    lines = [
+        f"Model usage of {tenant.name} from {start:%a %d %b %H:%M} to {end:%a %d %b %Y %H:%M} "
+        f"({tenant.timezone})",
+        "",
+    ]
     if not report["agents"]:
-        return "\n".join([*lines, "No model calls that day."])
+        return "\n".join([*lines, "No model calls in that time."])
     total = sum(row["cost_cents"] for row in report["agents"])
     lines.append(f"Total: {total / 100:.4f} USD")
     for title, key, rows in (
@@ -54,7 +69,7 @@ def usage_report_text(*, tenant: Tenant, day: date) -> str:
     return "\n".join([*lines, "", f"Charts and CSV: {usage_url}"])
 
 
-def usage_report_deliver(*, tenant: Tenant, day: date) -> bool:
+def usage_report_deliver(*, tenant: Tenant, day: date, at: time = DEFAULT_REPORT_TIME) -> bool:
     """Send `day`'s report once: the UsageReport row is the claim (a second worker's insert
     conflicts) and the Delivery rows (key report:<tenant>:<day>) are written with it. A
     report the outbound path refuses is recorded unsent (logged), not retried every tick.
@@ -70,7 +85,7 @@ def usage_report_deliver(*, tenant: Tenant, day: date) -> bool:
             channel=Channel.OWNER,
             key=f"report:{tenant.pk}:{day.isoformat()}",
             subject=f"Orion: model usage on {day:%d %b %Y}",
-            body=usage_report_text(tenant=tenant, day=day),
+            body=usage_report_text(tenant=tenant, day=day, at=at),
             purpose="report",
         )
         try:
@@ -113,6 +128,6 @@ def usage_reports_due(*, now: datetime | None = None) -> int:
         day = report_day_due(tz=tenant.timezone, at=at, now=now)
         if day is None or (tenant.pk, day) in done:
             continue
-        if usage_report_deliver(tenant=tenant, day=day):
+        if usage_report_deliver(tenant=tenant, day=day, at=at):
             sent += 1
     return sent

@@ -73,6 +73,22 @@ def test_the_report_shows_cost_tokens_models_and_fallbacks(day_of_work):
     )
     assert "Per session:" in text and "#9: 2 calls" in text
     assert text.endswith("/billing/usage/")
+    assert "from Mon 23 Nov 20:00 to Tue 24 Nov 2026 20:00 (Europe/Berlin)" in text
+
+
+def test_every_call_is_in_exactly_one_report_the_one_after_it(day_of_work):
+    """A call at 21:00 in Berlin, after the 24th's 20:00 report, is in the 25th's."""
+    with tenant_scope(day_of_work):
+        UsageEvent.objects.create(
+            key="late", agent_id=5, model="glm-4.7", cost_micros=7_000, created_at=_utc(24, 20)
+        )
+        on_24th = usage_report_text(tenant=day_of_work, day=date(2026, 11, 24))
+        on_25th = usage_report_text(tenant=day_of_work, day=date(2026, 11, 25))
+        at_midnight = usage_report_text(tenant=day_of_work, day=date(2026, 11, 25), at=time(0))
+    assert "#5:" not in on_24th and "#4:" in on_24th
+    assert "#5:" in on_25th and "#4:" not in on_25th
+    # A report at 00:00 covers the whole previous local day.
+    assert "#5:" in at_midnight and "#4:" in at_midnight
 
 
 def test_default_20_00_in_the_tenants_zone_sent_once_through_delivery(day_of_work, cast):
