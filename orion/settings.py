@@ -242,6 +242,12 @@ ORION_GOOGLE_CLIENT_SECRET = env_str("ORION_GOOGLE_CLIENT_SECRET")
 ORION_STRIPE_API_BASE = env_str("ORION_STRIPE_API_BASE", "https://api.stripe.com")
 STRIPE_SECRET_KEY = env_str("STRIPE_SECRET_KEY")
 STRIPE_WEBHOOK_SECRET = env_str("STRIPE_WEBHOOK_SECRET")
+# The Delivery path: how long one request to a channel may take before a send that left is
+# ambiguous, and how long a claim holds a delivery (0: ten request timeouts).
+ORION_DELIVERY_TIMEOUT_S = env_int("ORION_DELIVERY_TIMEOUT_S", 20, minimum=1)
+ORION_DELIVERY_LEASE_S = env_int("ORION_DELIVERY_LEASE_S", 0)
+# Days a tenant whose payment failed keeps running before its heartbeats stop.
+ORION_BILLING_GRACE_DAYS = env_int("ORION_BILLING_GRACE_DAYS", 7)
 # The SSRF guard refuses private, loopback, link-local and metadata addresses. Loopback
 # (127.0.0.0/8 only) is let through for the test suite and the local demo, never in
 # production: settings_test and `make run` set it.
