@@ -3,6 +3,7 @@
 `gmail_send` sends at most once per call key: the ExternalAction row (with the mail's
 Message-ID) is committed before the request leaves; a re-run that finds it started asks
 Gmail (`rfc822msgid:`) whether the mail is there and sends only when it is not.
+`gmail_draft` does the same with Gmail's drafts.
 """
 
 from __future__ import annotations
@@ -60,18 +61,47 @@ def _payload(raw: str, thread_id: str) -> dict[str, Any]:
     return {"raw": raw, **({"threadId": thread_id} if thread_id else {})}
 
 
+def _draft_landed(gmail: GoogleClient, message_id: str) -> dict[str, Any] | None:
+    """Gmail's draft whose message has this Message-ID, or None when Gmail has none."""
+    query = f"rfc822msgid:{message_id.strip('<>')}"
+    request = gmail.service.users().drafts().list(userId="me", q=query, maxResults=1)
+    found = gmail.run(request, what="the draft check").get("drafts") or []
+    return found[0] if found else None
+
+
 def gmail_draft(
     *, tenant_id: int, call_key: str, to: str, subject: str, body: str, **extra: str
 ) -> dict[str, Any]:
-    """A draft (a re-run of the same call returns the draft it made)."""
+    """A draft once per `call_key`: it carries a Message-ID from the key, so a re-run that
+    finds its action unfinished asks Gmail for that draft before making one."""
+    if not call_key:
+        raise GoogleError("gmail_draft needs the call's idempotency key")
     thread_id = extra.pop("thread_id", "")
     with google_client(tenant_id=tenant_id, product=PRODUCT) as gmail:
-        raw = compose(sender=gmail.access.email, to=to, subject=subject, body=body, **extra)
+        sender = gmail.access.email
+        compose(sender=sender, to=to, subject=subject, body=body, **extra)  # bad input: no row
+        key = f"gmail.draft:{call_key}"
+        wanted = message_id_for(tenant_id=tenant_id, call_key=key, domain=sender.rpartition("@")[2])
         action, fresh = action_begin(
-            tenant_id=tenant_id, key=f"gmail.draft:{call_key}", kind="gmail.draft", result={}
+            tenant_id=tenant_id, key=key, kind="gmail.draft", result={"rfc822msgid": wanted}
         )
-        if not fresh and action.status == ActionStatus.DONE:
-            return {**action.result, "already_done": True}
+        message_id = action.result.get("rfc822msgid") or wanted
+        if not fresh:
+            if action.status == ActionStatus.DONE:
+                return {**action.result, "already_done": True}
+            landed = (
+                None if action.status == ActionStatus.FAILED else _draft_landed(gmail, message_id)
+            )
+            if landed is not None:
+                result = {
+                    "draft_id": landed["id"],
+                    "message_id": (landed.get("message") or {}).get("id", ""),
+                }
+                action_finish(action_id=action.pk, status=ActionStatus.DONE, result=result)
+                return {**result, "already_done": True}
+        raw = compose(
+            sender=sender, to=to, subject=subject, body=body, message_id=message_id, **extra
+        )
         request = (
             gmail.service.users()
             .drafts()

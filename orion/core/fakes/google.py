@@ -93,8 +93,8 @@ class FakeGoogle(FakeServer):
             name: {"id": name, "name": name, "type": "system"} for name in _SYSTEM_LABELS
         }
         self.events: dict[str, dict[str, dict[str, Any]]] = {}
-        # "gmail.send" / "calendar.insert" -> "close" or "hang": the next one is stored,
-        # then the connection drops (or hangs) without an answer.
+        # "gmail.send" / "gmail.draft" / "calendar.insert" -> "close" or "hang": the next one
+        # is stored, then the connection drops (or hangs) without an answer.
         self.after_accept: dict[str, Action] = {}
         self.revocations: list[str] = []
         self._ids = itertools.count(0x18C0000000000001)
@@ -430,8 +430,18 @@ class FakeGoogle(FakeServer):
             message_id = self._store(_unb64url(draft["raw"]), ["DRAFT"], draft.get("threadId", ""))
             draft_id = f"r{self._new_id()}"
             self.drafts[draft_id] = {"id": draft_id, "message_id": message_id}
+            if "gmail.draft" in self.after_accept:
+                return Reply(action=self.after_accept.pop("gmail.draft"))
             ids = {k: self.messages[message_id][k] for k in ("id", "threadId", "labelIds")}
             return Reply(json={"id": draft_id, "message": ids})
+        if parts == ["drafts"] and method == "GET":
+            query = request.query.get("q", "")
+            found = [
+                {"id": d["id"], "message": {"id": d["message_id"]}}
+                for d in self.drafts.values()
+                if self._matches(self.messages[d["message_id"]], query)
+            ]
+            return Reply(json={"drafts": found, "resultSizeEstimate": len(found)} if found else {})
         if parts == ["labels"] and method == "GET":
             return Reply(json={"labels": list(self.labels.values())})
         if parts == ["labels"] and method == "POST":

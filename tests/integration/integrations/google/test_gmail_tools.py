@@ -165,3 +165,20 @@ def test_static_discovery_and_the_endpoint_override(google, all_connected, call_
     call_tool("calendar_list_events", {"time_min": "2030-01-01T00:00:00Z"})
     paths = [r.path for r in google.requests]
     assert paths == ["/gmail/v1/users/me/messages", "/calendar/v3/calendars/primary/events"]
+
+
+def test_a_draft_retried_after_a_crash_is_made_once(
+    durable_rows, cast, google, gmail_connected, call_tool
+):
+    """Gmail stored the draft, then the answer was lost: the re-run finds the draft by
+    its Message-ID instead of making a second one."""
+    google.after_accept["gmail.draft"] = "close"
+    with pytest.raises(ToolError, match="did not answer"):
+        call_tool("gmail_draft", MAIL, key="run:9:s1:t1")
+    assert len(google.drafts) == 1
+    assert _action(cast, "gmail.draft:run:9:s1:t1").status == ActionStatus.STARTED
+    made = call_tool("gmail_draft", MAIL, key="run:9:s1:t1")
+    (draft,) = google.drafts.values()
+    assert made["draft_id"] == draft["id"]
+    assert made["already_done"] is True
+    assert _action(cast, "gmail.draft:run:9:s1:t1").status == ActionStatus.DONE
