@@ -3,6 +3,7 @@ checked (never a second DNS answer), redirects re-checked hop by hop, and its li
 
 from __future__ import annotations
 
+import socket
 import time
 
 import pytest
@@ -80,6 +81,27 @@ def test_loopback_is_refused_without_the_setting(no_loopback, site):
         guarded_request("GET", site.url + "/")
     with pytest.raises(UnsafeURL, match="this server"):
         guarded_request("GET", f"http://localhost:{site.port}/")
+    assert site.requests == []
+
+
+@pytest.mark.parametrize("host", ["a@127.0.0.1", "a:b@127.0.0.1", "[::ffff:7f00:1]"])
+def test_user_info_and_mapped_forms_of_loopback_are_refused(no_loopback, site, host):
+    with pytest.raises(UnsafeURL, match="this server"):
+        guarded_request("GET", f"http://{host}:{site.port}/")
+    assert site.requests == []
+
+
+def _numeric(host: str) -> list[str]:
+    """What getaddrinfo answers for a numeric host: the C library's inet_aton parse."""
+    return [socket.inet_ntoa(socket.inet_aton(host))]
+
+
+@pytest.mark.parametrize("host", ["2130706433", "0x7f.1", "127.1", "017700000001"])
+def test_decimal_hex_octal_and_short_loopback_are_refused(no_loopback, site, host):
+    """Such a host is not an IP literal to the guard: it is resolved, and the address the
+    resolver gives (127.0.0.1) is what is checked and what would be connected to."""
+    with pytest.raises(UnsafeURL, match=r"\(127\.0\.0\.1\) points at this server"):
+        guarded_request("GET", f"http://{host}:{site.port}/", resolver=_numeric)
     assert site.requests == []
 
 
