@@ -40,7 +40,8 @@ class WebsiteForm(forms.Form):
         strip=True,
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
         help_text="Create one under Users → Profile → Application Passwords. Stored "
-        "encrypted and never shown again; leave blank to keep the saved one.",
+        "encrypted and never shown again; leave blank to keep the saved one (same user and "
+        "address).",
     )
 
     def clean_url(self) -> str:

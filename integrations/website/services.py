@@ -80,7 +80,9 @@ def website_connect(
     elif same_user and stored.get("wp_app_password"):
         secret = None  # keep the stored password
     else:
-        raise ValidationError({"wp_app_password": "Enter the application password for this user."})
+        raise ValidationError(
+            {"wp_app_password": "Enter the application password for this user and address."}
+        )
     if wp_user:
         password = wp_app_password or stored.get("wp_app_password", "")
         try:
