@@ -53,6 +53,9 @@ def delivery_enqueue(
     if not key or len(key) > KEY_MAX - PART_SUFFIX_MAX:
         raise ValidationError(f"A delivery key is 1 to {KEY_MAX - PART_SUFFIX_MAX} characters.")
     policy = channel_policy(kind)
+    # A subject is one header line: a line break in it (an agent's or a team's name) would
+    # make the mail backend refuse the message after its attempt was opened.
+    subject = " ".join(subject.split())[:300]
     if not body.strip():
         raise ValidationError("The message is empty: write something to send.")
     parts = [body] if policy.max_chars is None else split_text(body, policy.max_chars)
@@ -84,7 +87,7 @@ def delivery_enqueue(
             connection=connection,
             purpose=purpose[:32],
             recipient=recipient,
-            subject=subject[:300],
+            subject=subject,
             body=part,
             next_attempt_at=now,
         )

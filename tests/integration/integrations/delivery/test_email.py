@@ -72,3 +72,19 @@ def test_a_connection_dropped_after_data_is_unknown_and_not_resent(cast, smtp):
     delivery = run_to_end(_mail(cast))
     assert delivery.status == DeliveryStatus.UNKNOWN
     assert len(smtp.messages) == 1 and len(attempts(delivery)) == 1
+
+
+def test_a_subject_with_line_breaks_is_sent_on_one_line(cast, smtp):
+    (delivery,) = delivery_enqueue(
+        tenant_id=cast.tenant.pk,
+        kind="email",
+        body="Numbers inside.",
+        key="mail-2",
+        subject="Weekly\nreport \r\n for Acme",
+        recipient="boss@acme.test",
+    )
+    delivery = run_to_end(delivery)
+    assert delivery.status == DeliveryStatus.SENT
+    (message,) = smtp.messages
+    assert message["Subject"] == "Weekly report for Acme"
+    assert [a.outcome for a in attempts(delivery)] == [AttemptOutcome.SENT]
