@@ -50,6 +50,7 @@ from integrations.services.connections import (
     connection_touch_config,
 )
 from orion.core.rows import independent_alias, independent_refresh, row_insert, rows_update
+from orion.core.secrets import SecretUndecryptable
 
 FINAL = (DeliveryStatus.SENT, DeliveryStatus.FAILED, DeliveryStatus.UNKNOWN)
 FOLLOW_UPS = 2  # a plain-text resend and a supergroup migration, at most once each
@@ -119,7 +120,11 @@ class _Send:
             refusal = _unusable(self.delivery.kind, connection)
             if refusal:
                 return self._finish(DeliveryStatus.FAILED, error=refusal)
-        outgoing = self._outgoing(connection)
+        try:
+            outgoing = self._outgoing(connection)
+        except SecretUndecryptable:
+            # Nothing was sent; left unhandled, every lease would claim it again, forever.
+            return self._unreadable_secret(connection)
         last = self.attempts[-1] if self.attempts else None
         if last is not None and last.outcome in (AttemptOutcome.STARTED, AttemptOutcome.UNKNOWN):
             settled = self._settle(last, outgoing)
@@ -148,6 +153,18 @@ class _Send:
         return self._finish(
             DeliveryStatus.FAILED, error="the provider kept refusing the message as sent"
         )
+
+    def _unreadable_secret(self, connection: Connection | None) -> SendResult:
+        error = (
+            f"The stored {self.policy.label} secret can no longer be read (the key that "
+            "encrypted it was removed): connect the channel again."
+        )
+        result = self._finish(DeliveryStatus.FAILED, error=error)
+        if connection is not None:
+            connection_record_error(
+                connection_id=connection.pk, error=error, status=ConnectionStatus.DISABLED
+            )
+        return result
 
     def _settle(self, last: DeliveryAttempt, outgoing: Outgoing) -> SendResult | None:
         """The last try's outcome is not known. Asks the provider where it can be asked;

@@ -145,3 +145,23 @@ def test_no_answer_after_sending_is_unknown_and_not_resent(cast, tg, settings):
     assert delivery.status == DeliveryStatus.UNKNOWN
     assert "did not answer in time" in delivery.last_error
     assert len(tg.requests) == 1 and len(tg.accepted) == 1
+
+
+def test_a_secret_no_key_opens_fails_the_delivery_and_disables_the_channel(cast, tg):
+    from cryptography.fernet import Fernet
+
+    from integrations.models import Connection
+    from orion.core.secrets import Secret
+
+    delivery = enqueue(cast.tenant, "telegram")
+    foreign = Fernet(Fernet.generate_key()).encrypt(b'{"token": "1:x"}').decode()
+    Connection.objects.unscoped().filter(pk=delivery.connection_id).update(secret=Secret(foreign))
+    result = delivery_send_now(delivery_id=delivery.pk)
+    assert result.status == DeliveryStatus.FAILED and result.retry_in is None
+    delivery = fresh(delivery)
+    assert delivery.status == DeliveryStatus.FAILED and delivery.lease_token == ""
+    assert "can no longer be read" in delivery.last_error
+    assert attempts(delivery) == [] and tg.requests == []
+    connection = connection_of(delivery)
+    assert connection.status == ConnectionStatus.DISABLED
+    assert "connect the channel again" in connection.last_error
