@@ -4,9 +4,10 @@ Secret `webhook_url` (https://discord.com/api/webhooks/<id>/<token>): only its p
 used, on settings.ORION_DISCORD_API_BASE, so a stored URL can never send us elsewhere.
 `content` is at most 2000 characters; mentions are never parsed (no @everyone from an
 agent). Retried: connect errors, 429 (`retry_after` in the body, seconds as a float, or
-the Retry-After header) and 503. A deleted or invalid webhook (401/403/404) disables the
-channel. Webhooks take no idempotency key (the `nonce` of bot messages is not offered),
-so 500/502/504 or a timeout after sending make the delivery unknown.
+the Retry-After header) and 503 (after its Retry-After). A deleted or invalid webhook
+(401/403/404) disables the channel. Webhooks take no idempotency key (the `nonce` of bot
+messages is not offered), so 500/502/504 or a timeout after sending make the delivery
+unknown.
 """
 
 from __future__ import annotations
@@ -53,7 +54,11 @@ def send(message: Outgoing) -> str:
             retry_after=None if retry_after is None else float(retry_after),
         )
     if status == 503:
-        raise Transient(f"Discord is unavailable ({description})", http_status=status)
+        raise Transient(
+            f"Discord is unavailable ({description})",
+            http_status=status,
+            retry_after=parse_retry_after(response.headers, now=time.time()),
+        )
     if status in (401, 403, 404):
         raise Permanent(
             f"Discord says the webhook no longer works ({description}): it was deleted or "

@@ -2,11 +2,11 @@
 settings.ORION_SLACK_API_BASE.
 
 Config `channel`, secret `token` (xoxb-). Each message carries the delivery's key in its
-`metadata` (event type `orion_delivery`), so Slack can be asked afterwards: `lookup`
-reads `conversations.history` since the interrupted attempt (with all metadata) and finds
-the message by key. That is why an interrupted or ambiguous Slack send is asked about,
-then sent again only when Slack shows no such message. Retried: connect errors, 429
-(Retry-After header) and 503. Disabled: invalid_auth, token_revoked, account_inactive,
+`metadata` (event type `orion_delivery`), so Slack can be asked afterwards: `lookup` reads
+`conversations.history` since the interrupted attempt (with all metadata) and finds the
+message by key. That is why an interrupted or ambiguous Slack send is asked about, then
+sent again only when Slack shows no such message. Retried: connect errors, 429 and 503
+(after the Retry-After header). Disabled: invalid_auth, token_revoked, account_inactive,
 channel_not_found, is_archived, not_in_channel. Other errors refuse the message.
 """
 
@@ -60,7 +60,11 @@ def _error(status: int, body: dict, headers: Any, *, doing: str) -> DeliveryErro
             retry_after=parse_retry_after(headers, now=time.time()),
         )
     if status == 503:
-        return Transient(f"Slack is unavailable while {doing}", http_status=status)
+        return Transient(
+            f"Slack is unavailable while {doing}",
+            http_status=status,
+            retry_after=parse_retry_after(headers, now=time.time()),
+        )
     if status >= 500:
         return Ambiguous(f"Slack answered {status} while {doing}", http_status=status)
     error = str(body.get("error") or f"HTTP {status}")

@@ -1,17 +1,19 @@
 """Telegram Bot API `sendMessage` over httpx (settings.ORION_TELEGRAM_API_BASE).
 
 Config `chat_id`, secret `token`. HTML parse mode; a "can't parse entities" refusal is
-never retried as such: the engine resends once as plain text. Retried: connect errors,
-429 (`parameters.retry_after`) and 503: a 503 is the front end refusing the work before
-the Bot API took it (it answers 5xx with an error body, not 503, once it has the message),
-so no message exists to duplicate. 500/502/504 and a timeout after sending are ambiguous:
-Telegram has no idempotency key, so the delivery becomes unknown instead of risking a
-duplicate. A group migrated to a supergroup (400 with `parameters.migrate_to_chat_id`) is
-followed. Revoked token (401/404), bot kicked or blocked (403), chat not found (400):
-the channel is disabled after that one attempt.
+never retried as such: the engine resends once as plain text. Retried: connect errors, 429
+(`parameters.retry_after`) and 503 (after its Retry-After): a 503 is the front end
+refusing the work before the Bot API took it (it answers 5xx with an error body, not 503,
+once it has the message), so no message exists to duplicate. 500/502/504 and a timeout
+after sending are ambiguous: Telegram has no idempotency key, so the delivery becomes
+unknown instead of risking a duplicate. A group migrated to a supergroup (400 with
+`parameters.migrate_to_chat_id`) is followed. Revoked token (401/404), bot kicked or
+blocked (403), chat not found (400): the channel is disabled after that one attempt.
 """
 
 from __future__ import annotations
+
+import time
 
 from django.conf import settings
 
@@ -23,6 +25,7 @@ from integrations.delivery.errors import (
     Transient,
 )
 from integrations.delivery.transports import Outgoing, http_call, json_body
+from orion.reliability.retry_after import parse_retry_after
 
 WHAT = "Telegram"
 
@@ -53,7 +56,11 @@ def send(message: Outgoing) -> str:
             retry_after=float(retry_after) if isinstance(retry_after, int | float) else None,
         )
     if status == 503:
-        raise Transient(f"Telegram is unavailable ({description})", http_status=status)
+        raise Transient(
+            f"Telegram is unavailable ({description})",
+            http_status=status,
+            retry_after=parse_retry_after(response.headers, now=time.time()),
+        )
     if status == 400 and parameters.get("migrate_to_chat_id"):
         raise ChatMoved(
             "The Telegram group became a supergroup",
