@@ -21,8 +21,12 @@ from django.utils.text import slugify
 from agents.tools.registry import Tool, ToolContext, ToolError, tool_register
 from integrations.models import ActionStatus, Connection, ConnectionKind, ConnectionStatus
 from integrations.selectors import connection_get
-from integrations.services.connections import connection_record_success, connection_secret
-from integrations.website.actions import action_begin, action_finish, website_mark_error
+from integrations.services.actions import action_begin, action_finish
+from integrations.services.connections import (
+    connection_record_error,
+    connection_record_success,
+    connection_secret,
+)
 from integrations.website.text import html_text
 from integrations.website.wordpress import (
     KINDS,
@@ -78,8 +82,11 @@ def _refused(connection: Connection, exc: Exception) -> ToolError:
     """The ToolError for a failed WordPress call, recording wrong credentials (on their own
     connection: the agent loop rolls the refused tool's writes back)."""
     if isinstance(exc, WordPressAuthError):
-        website_mark_error(
-            connection_id=connection.pk, error=str(exc), status=ConnectionStatus.NEEDS_RECONNECT
+        connection_record_error(
+            durable=True,
+            connection_id=connection.pk,
+            error=str(exc),
+            status=ConnectionStatus.NEEDS_RECONNECT,
         )
         return ToolError(
             f"{exc} An owner or admin must enter a new application password on the "

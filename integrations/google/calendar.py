@@ -14,11 +14,11 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from integrations.google.actions import action_begin, action_finish
 from integrations.google.calls import google_client
 from integrations.google.errors import GoogleError, GoogleRefused
 from integrations.google.mail import addresses
 from integrations.models import ActionStatus
+from integrations.services.actions import action_begin, action_finish
 
 EVENTS = "calendar"
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")

@@ -17,8 +17,9 @@ from integrations.google.clients import calendar_service, gmail_service
 from integrations.google.credentials import RECONNECT, Access, google_access
 from integrations.google.errors import GoogleNoAnswer, GoogleRefused
 from integrations.google.scopes import PRODUCT_LABELS
-from integrations.google.status import google_mark_error, google_mark_used
+from integrations.google.status import google_mark_used
 from integrations.models import ConnectionStatus
+from integrations.services.connections import connection_record_error
 
 _SERVICES = {"gmail": gmail_service, "calendar": calendar_service}
 
@@ -37,7 +38,8 @@ class GoogleClient:
         except HttpError as exc:
             raise _refused(self.access, label, exc, what) from exc
         except httpx.HTTPError as exc:
-            google_mark_error(
+            connection_record_error(
+                durable=True,
                 connection_id=self.access.connection_id,
                 error=f"{label} did not answer ({type(exc).__name__}).",
                 status=ConnectionStatus.ERROR,
@@ -74,8 +76,11 @@ def _refused(access: Access, label: str, exc: HttpError, what: str) -> GoogleRef
     message, reason = _reason(exc)
     if status == 401:
         text = f"Google refused Orion's access to {label}: {RECONNECT}."
-        google_mark_error(
-            connection_id=access.connection_id, error=text, status=ConnectionStatus.NEEDS_RECONNECT
+        connection_record_error(
+            durable=True,
+            connection_id=access.connection_id,
+            error=text,
+            status=ConnectionStatus.NEEDS_RECONNECT,
         )
         return GoogleRefused(text, status=status)
     if status == 403 and reason in ("insufficientPermissions", "ACCESS_TOKEN_SCOPE_INSUFFICIENT"):
@@ -83,12 +88,16 @@ def _refused(access: Access, label: str, exc: HttpError, what: str) -> GoogleRef
             f"{label} access was not granted at Google: an owner or admin must reconnect "
             f"and allow {label} on the Integrations page."
         )
-        google_mark_error(
-            connection_id=access.connection_id, error=text, status=ConnectionStatus.NEEDS_RECONNECT
+        connection_record_error(
+            durable=True,
+            connection_id=access.connection_id,
+            error=text,
+            status=ConnectionStatus.NEEDS_RECONNECT,
         )
         return GoogleRefused(text, status=status)
     if status == 429 or status >= 500:
-        google_mark_error(
+        connection_record_error(
+            durable=True,
             connection_id=access.connection_id,
             error=f"{label} answered {status} to {what}.",
             status=ConnectionStatus.ERROR,

@@ -22,10 +22,9 @@ from google.oauth2.credentials import Credentials
 
 from integrations.google.errors import GoogleUnavailable
 from integrations.google.scopes import PRODUCT_LABELS, PRODUCTS
-from integrations.google.status import google_mark_error
 from integrations.models import Connection, ConnectionKind, ConnectionStatus
 from integrations.selectors import connection_get
-from integrations.services.connections import connection_secret
+from integrations.services.connections import connection_record_error, connection_secret
 from orion.core.rows import independent_alias
 
 REFRESH_MARGIN_S = 300
@@ -109,8 +108,11 @@ def _refresh_failed(connection_id: int, exc: Exception) -> GoogleUnavailable:
     data = exc.args[1] if len(exc.args) > 1 and isinstance(exc.args[1], dict) else {}
     if data.get("error") == "invalid_grant":
         message = f"Google access was revoked or has expired: {RECONNECT}."
-        google_mark_error(
-            connection_id=connection_id, error=message, status=ConnectionStatus.NEEDS_RECONNECT
+        connection_record_error(
+            durable=True,
+            connection_id=connection_id,
+            error=message,
+            status=ConnectionStatus.NEEDS_RECONNECT,
         )
         return GoogleUnavailable(message)
     if data.get("error") in ("invalid_client", "unauthorized_client"):
@@ -118,9 +120,12 @@ def _refresh_failed(connection_id: int, exc: Exception) -> GoogleUnavailable:
             f"Google refused Orion's OAuth client ({data['error']}): Orion staff must fix the "
             "Google client settings; reconnecting will not help."
         )
-        google_mark_error(connection_id=connection_id, error=message, status=ConnectionStatus.ERROR)
+        connection_record_error(
+            durable=True, connection_id=connection_id, error=message, status=ConnectionStatus.ERROR
+        )
         return GoogleUnavailable(message)
-    google_mark_error(
+    connection_record_error(
+        durable=True,
         connection_id=connection_id,
         error="Google's token service failed to refresh access; it will be tried again.",
         status=ConnectionStatus.ERROR,

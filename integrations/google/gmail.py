@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from integrations.google.actions import action_begin, action_finish, action_restart
 from integrations.google.calls import GoogleClient, google_client
 from integrations.google.errors import GoogleError, GoogleNoAnswer, GoogleRefused
 from integrations.google.mail import compose, header_map, message_id_for, plain_text
 from integrations.models import ActionStatus
+from integrations.services.actions import action_begin, action_finish, action_restart
 
 PRODUCT = "gmail"
 LISTED_HEADERS = ["From", "To", "Cc", "Subject", "Date", "Message-ID"]

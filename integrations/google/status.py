@@ -16,20 +16,12 @@ from django.utils import timezone
 from integrations.models import Connection, ConnectionStatus
 from orion.core.rows import independent_alias
 
-MAX_ERROR_CHARS = 500
 EXPIRING_WITHIN_S = 3 * 24 * 3600
 _CLEARABLE = [ConnectionStatus.ERROR, ConnectionStatus.EXPIRING]
 
 
 def _rows(connection_id: int):
     return Connection.objects.unscoped().using(independent_alias()).filter(pk=connection_id)
-
-
-def google_mark_error(*, connection_id: int, error: str, status: str) -> None:
-    now = timezone.now()
-    _rows(connection_id).update(
-        status=status, last_error=error[:MAX_ERROR_CHARS], last_error_at=now, updated_at=now
-    )
 
 
 def expiry_warning(refresh_expires_at: float | None, *, now: float) -> str:

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from integrations.models import Connection, ConnectionStatus
 from integrations.selectors import connection_get
+from orion.core.rows import independent_alias
 from orion.core.secrets import Secret
 from tenants.services.audit import audit_record
 
@@ -99,12 +100,19 @@ def connection_record_success(*, connection_id: int) -> None:
 
 
 def connection_record_error(
-    *, connection_id: int, error: str, status: str = ConnectionStatus.ERROR
+    *, connection_id: int, error: str, status: str = ConnectionStatus.ERROR, durable: bool = False
 ) -> None:
     """A use failed: `error` in plain words, and the status (error, needs_reconnect, or
-    disabled for a permanent failure such as a revoked bot or a deleted webhook)."""
+    disabled for a permanent failure such as a revoked bot or a deleted webhook).
+
+    `durable` writes on the independent connection: an agent's tool runs inside the loop's
+    transaction, which rolls back when the tool refuses, and "access was revoked" must stay
+    recorded (monitoring watches it) whatever happens to the call."""
     now = timezone.now()
-    Connection.objects.unscoped().filter(pk=connection_id).update(
+    rows = Connection.objects.unscoped()
+    if durable:
+        rows = rows.using(independent_alias())
+    rows.filter(pk=connection_id).update(
         status=status,
         last_error=error[:MAX_ERROR_CHARS],
         last_error_at=now,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from agents.tools import ToolError
-from integrations.google.actions import action_begin
 from integrations.models import ActionStatus, ExternalAction
+from integrations.services.actions import action_begin
 
 pytestmark = pytest.mark.django_db(transaction=True)
 MAIL = {"to": "Customer <customer@example.test>", "subject": "Your quote", "body": "Hello!"}

@@ -15,7 +15,7 @@ from agents.models import Agent, Run
 from agents.tools import ToolContext, ToolError, tool_get
 from agents.tools.website import NO_WORDPRESS, NOT_CONNECTED, draft_slug
 from integrations.models import ActionStatus, Connection, ConnectionStatus, ExternalAction
-from integrations.website.actions import action_begin, action_finish
+from integrations.services.actions import action_begin, action_finish
 from integrations.website.services import website_connect
 from integrations.website.wordpress import WordPressClient
 from orion.core.fakes.server import Reply
