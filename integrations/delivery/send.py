@@ -17,6 +17,7 @@ what makes a send happen once:
 
 from __future__ import annotations
 
+import math
 import uuid
 from dataclasses import dataclass, replace
 from datetime import timedelta
@@ -32,7 +33,12 @@ from integrations.delivery.errors import (
     Permanent,
     Transient,
 )
-from integrations.delivery.policy import ChannelPolicy, channel_policy, lease_s
+from integrations.delivery.policy import (
+    RETRY_AFTER_MAX_S,
+    ChannelPolicy,
+    channel_policy,
+    lease_s,
+)
 from integrations.delivery.transports import Outgoing, can_ask, transport_for
 from integrations.models import (
     MESSAGING_KINDS,
@@ -299,7 +305,7 @@ class _Send:
             outcome,
             error=error,
             http_status=None if exc is None else exc.http_status,
-            retry_after_ms=None if retry_after is None else int(retry_after * 1000),
+            retry_after_ms=_retry_after_ms(retry_after),
         )
 
     def _attempt_set(self, attempt: DeliveryAttempt, outcome: str, **values: object) -> None:
@@ -345,6 +351,15 @@ class _Send:
         }
         self._flush((Delivery, {"id": self.delivery.pk, "lease_token": self.token}, values))
         return SendResult(status, retry_in)
+
+
+def _retry_after_ms(seconds: float | None) -> int | None:
+    """The provider's wait as the attempt keeps it, bounded like the delay it sets: a
+    negative or absurd figure must not make the outcome's write fail (the delivery would
+    sit in `sending` and end unknown, unsent)."""
+    if seconds is None or not math.isfinite(seconds):
+        return None
+    return int(min(max(seconds, 0.0), RETRY_AFTER_MAX_S) * 1000)
 
 
 def _success_news(connection: Connection) -> bool:

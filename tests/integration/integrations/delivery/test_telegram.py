@@ -165,3 +165,25 @@ def test_a_secret_no_key_opens_fails_the_delivery_and_disables_the_channel(cast,
     connection = connection_of(delivery)
     assert connection.status == ConnectionStatus.DISABLED
     assert "connect the channel again" in connection.last_error
+
+
+@pytest.mark.parametrize(("said", "kept_ms"), [(-3, 0), (10**8, 3_600_000)])
+def test_a_nonsense_retry_after_is_bounded_not_a_crash(cast, tg, said, kept_ms):
+    from orion.core.fakes.server import Reply
+
+    refusal = Reply(
+        status=429,
+        json={
+            "ok": False,
+            "error_code": 429,
+            "description": "Too Many Requests",
+            "parameters": {"retry_after": said},
+        },
+    )
+    tg.script("POST", "/bot*", [refusal], default=tg._send_message)
+    delivery = enqueue(cast.tenant, "telegram")
+    result = delivery_send_now(delivery_id=delivery.pk)
+    assert result.status == DeliveryStatus.RETRYING
+    (attempt,) = attempts(delivery)
+    assert (attempt.outcome, attempt.retry_after_ms) == (AttemptOutcome.TRANSIENT, kept_ms)
+    assert fresh(delivery).status == DeliveryStatus.RETRYING and tg.accepted == []
