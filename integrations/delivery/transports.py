@@ -31,7 +31,8 @@ class Outgoing:
     recipient: str = ""
     plain: bool = False  # Telegram: no parse mode (the HTML was refused once)
     config: dict[str, Any] = field(default_factory=dict)  # the connection's shown settings
-    secret: dict[str, Any] = field(default_factory=dict)  # its decrypted secret
+    # Its decrypted secret, kept out of the repr (reprs land in tracebacks and error reports).
+    secret: dict[str, Any] = field(default_factory=dict, repr=False)
     since: datetime | None = None  # lookup: when the interrupted attempt started
 
 

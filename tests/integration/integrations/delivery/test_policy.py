@@ -40,3 +40,11 @@ def test_split_prefers_line_ends_then_spaces_then_cuts():
     assert split_text("aaaa bbbb cccc", 10) == ["aaaa bbbb ", "cccc"]
     assert split_text("x" * 25, 10) == ["x" * 10, "x" * 10, "x" * 5]
     assert split_text("a" * 9 + "\n" + " " * 10, 10) == ["a" * 9 + "\n"]  # blank parts dropped
+
+
+def test_the_outgoing_message_keeps_its_secret_out_of_its_repr():
+    from integrations.delivery.transports import Outgoing
+
+    token = "123456:" + "S" * 35
+    message = Outgoing(tenant_id=1, key="k", text="hi", secret={"token": token})
+    assert token not in repr(message) and "hi" in repr(message)
