@@ -112,7 +112,12 @@ def connection_record_error(
     rows = Connection.objects.unscoped()
     if durable:
         rows = rows.using(independent_alias())
-    rows.filter(pk=connection_id).update(
+    rows = rows.filter(pk=connection_id)
+    if status != ConnectionStatus.DISABLED:
+        # Disabled stays disabled, with its reason, until someone connects it again: a
+        # lesser failure recorded later (a send that gave up on 503s) must not re-enable it.
+        rows = rows.exclude(status=ConnectionStatus.DISABLED)
+    rows.update(
         status=status,
         last_error=error[:MAX_ERROR_CHARS],
         last_error_at=now,

@@ -187,3 +187,31 @@ def test_a_nonsense_retry_after_is_bounded_not_a_crash(cast, tg, said, kept_ms):
     (attempt,) = attempts(delivery)
     assert (attempt.outcome, attempt.retry_after_ms) == (AttemptOutcome.TRANSIENT, kept_ms)
     assert fresh(delivery).status == DeliveryStatus.RETRYING and tg.accepted == []
+
+
+def test_a_channel_disabled_meanwhile_stays_disabled_when_a_send_gives_up(cast, tg):
+    from django.db import connection as db
+
+    from integrations.services.connections import connection_record_error
+    from orion.core.fakes.server import Reply
+
+    delivery = enqueue(cast.tenant, "telegram")
+    unavailable = Reply(status=503, json={"ok": False, "description": "Service Unavailable"})
+
+    def kicked_meanwhile(request):  # another delivery's 403 disables the channel meanwhile
+        connection_record_error(
+            connection_id=delivery.connection_id,
+            error="The bot can no longer post in this chat",
+            status=ConnectionStatus.DISABLED,
+        )
+        db.close()
+        return unavailable
+
+    tg.script("POST", "/bot*", [unavailable, unavailable, kicked_meanwhile])
+    delivery = run_to_end(delivery)
+    assert (
+        delivery.status == DeliveryStatus.FAILED and "gave up after 3 tries" in delivery.last_error
+    )
+    connection = connection_of(delivery)
+    assert connection.status == ConnectionStatus.DISABLED
+    assert connection.last_error == "The bot can no longer post in this chat"
