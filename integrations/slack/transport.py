@@ -112,12 +112,23 @@ def lookup(message: Outgoing) -> str | None:
             raise _error(
                 response.status_code, body, response.headers, doing="looking for the message"
             )
-        for item in body.get("messages") or []:
-            payload = (item.get("metadata") or {}).get("event_payload") or {}
-            if payload.get("key") == message.key:
+        items, more = body.get("messages") or [], body.get("response_metadata") or {}
+        if not isinstance(items, list) or not isinstance(more, dict):
+            # Unreadable, it cannot say the message is not there (and raising anything else
+            # would leave the delivery to be claimed and asked again, forever).
+            raise Ambiguous("Slack's history came back in a shape it never has")
+        for item in items:
+            if _key_of(item) == message.key:
                 return str(item.get("ts", ""))
-        cursor = (body.get("response_metadata") or {}).get("next_cursor")
+        cursor = more.get("next_cursor")
         if not body.get("has_more") or not cursor:
             return None
         params["cursor"] = cursor
     raise Ambiguous("Slack's history is too long to tell whether the message was posted")
+
+
+def _key_of(item: Any) -> Any:
+    """The delivery key a history message carries in its metadata, or None."""
+    metadata = item.get("metadata") if isinstance(item, dict) else None
+    payload = metadata.get("event_payload") if isinstance(metadata, dict) else None
+    return payload.get("key") if isinstance(payload, dict) else None

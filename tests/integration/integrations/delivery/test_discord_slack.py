@@ -130,3 +130,31 @@ def test_slack_that_cannot_be_asked_ends_unknown_after_the_tries(cast, sl):
     assert "gave up after 3 tries" in delivery.last_error
     assert [a.outcome for a in attempts(delivery)] == [AttemptOutcome.UNKNOWN] * 3
     assert "could not ask" in attempts(delivery)[1].error
+
+
+@pytest.mark.parametrize(
+    "history",
+    [
+        {"ok": True, "messages": "none", "has_more": False},
+        {"ok": True, "messages": [], "has_more": True, "response_metadata": "next"},
+    ],
+)
+def test_slack_history_in_a_shape_it_never_has_ends_unknown_not_resent(cast, sl, history):
+    sl.fail_next("accept_then_500")
+    sl.script("GET", "/api/conversations.history", Reply(json=history))
+    delivery = run_to_end(enqueue(cast.tenant, "slack"))
+    assert delivery.status == DeliveryStatus.UNKNOWN and len(sl.accepted) == 1
+    assert "shape it never has" in delivery.last_error
+
+
+def test_slack_history_items_without_our_metadata_are_skipped(cast, sl):
+    sl.fail_next("500")
+    odd = [
+        "junk",
+        {"ts": "1.0", "metadata": "x"},
+        {"ts": "2.0", "metadata": {"event_payload": ["k1"]}},
+    ]
+    sl.script("GET", "/api/conversations.history", Reply(json={"ok": True, "messages": odd}))
+    delivery = run_to_end(enqueue(cast.tenant, "slack"))
+    assert delivery.status == DeliveryStatus.SENT and len(sl.accepted) == 1
+    assert [a.outcome for a in attempts(delivery)] == [AttemptOutcome.UNKNOWN, AttemptOutcome.SENT]
