@@ -45,9 +45,12 @@ def send(message: Outgoing) -> str:
     body = json_body(response)
     status = response.status_code
     if status == 200 and body.get("ok"):
-        return str((body.get("result") or {}).get("message_id", ""))
+        result = body.get("result")
+        return str(result.get("message_id", "")) if isinstance(result, dict) else ""
     description = str(body.get("description") or f"HTTP {status}")
-    parameters = body.get("parameters") or {}
+    parameters = body.get("parameters")
+    if not isinstance(parameters, dict):  # a body Telegram never sends is read as none
+        parameters = {}
     if status == 429:
         retry_after = parameters.get("retry_after")
         raise Transient(

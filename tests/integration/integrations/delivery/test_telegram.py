@@ -215,3 +215,21 @@ def test_a_channel_disabled_meanwhile_stays_disabled_when_a_send_gives_up(cast, 
     connection = connection_of(delivery)
     assert connection.status == ConnectionStatus.DISABLED
     assert connection.last_error == "The bot can no longer post in this chat"
+
+
+@pytest.mark.parametrize(
+    ("reply", "status"),
+    [
+        ({"ok": False, "description": "Too Many Requests", "parameters": 7}, 429),
+        ({"ok": True, "result": "sent"}, 200),
+    ],
+)
+def test_a_body_in_a_shape_telegram_never_sends_is_read_not_a_crash(cast, tg, reply, status):
+    from orion.core.fakes.server import Reply
+
+    tg.script("POST", "/bot*", [Reply(status=status, json=reply)], default=tg._send_message)
+    delivery = enqueue(cast.tenant, "telegram")
+    result = delivery_send_now(delivery_id=delivery.pk)
+    expected = DeliveryStatus.SENT if status == 200 else DeliveryStatus.RETRYING
+    assert result.status == expected == fresh(delivery).status
+    assert attempts(delivery)[0].outcome != AttemptOutcome.STARTED
