@@ -1,7 +1,8 @@
 """Discord webhooks: POST the webhook with `?wait=true` over httpx.
 
 Secret `webhook_url` (https://discord.com/api/webhooks/<id>/<token>): only its path is
-used, on settings.ORION_DISCORD_API_BASE, so a stored URL can never send us elsewhere.
+used, on settings.ORION_DISCORD_API_BASE and as API v10, so a stored URL can never send us
+elsewhere.
 `content` is at most 2000 characters; mentions are never parsed (no @everyone from an
 agent). Retried: connect errors, 429 (`retry_after` in the body, seconds as a float, or
 the Retry-After header) and 503 (after its Retry-After). A deleted or invalid webhook
@@ -23,6 +24,7 @@ from orion.reliability.retry_after import parse_retry_after
 
 WHAT = "Discord"
 WEBHOOK_PREFIX = "/api/webhooks/"
+API_VERSION = "v10"  # `retry_after` and Retry-After in seconds (v8 and later)
 
 
 def webhook_path(url: str) -> str:
@@ -36,6 +38,8 @@ def webhook_path(url: str) -> str:
 
 def send(message: Outgoing) -> str:
     path = webhook_path(str(message.secret.get("webhook_url", "")))
+    # A versioned path: unversioned requests get API v6, whose waits are in milliseconds.
+    path = path.replace(WEBHOOK_PREFIX, f"/api/{API_VERSION}/webhooks/", 1)
     url = f"{settings.ORION_DISCORD_API_BASE.rstrip('/')}{path}"
     payload = {"content": message.text, "allowed_mentions": {"parse": []}}
     response = http_call("POST", url, what=WHAT, params={"wait": "true"}, json=payload)

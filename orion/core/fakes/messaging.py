@@ -221,14 +221,16 @@ class FakeTelegram(FakeMessaging):
 
 
 class FakeDiscord(FakeMessaging):
-    """Webhooks: POST /api/webhooks/<id>/<token>[?wait=true]. `delete_webhook(id)` makes it
-    answer 404 Unknown Webhook. A 429 carries `retry_after` (float seconds) in the body and
-    Retry-After (whole seconds) in the header."""
+    """Webhooks: POST /api/v10/webhooks/<id>/<token>[?wait=true]. `delete_webhook(id)` makes
+    it answer 404 Unknown Webhook. A 429 carries `retry_after` (float seconds) in the body and
+    Retry-After (whole seconds) in the header; like Discord, the unversioned path
+    /api/webhooks/... is API v6, which gives both in milliseconds."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.deleted: set[str] = set()
         self.script("POST", "/api/webhooks/*", self._execute)
+        self.script("POST", "/api/v10/webhooks/*", self._execute)
 
     def webhook_url(self, webhook_id: str = "123", part: str = "hook-token") -> str:
         return f"https://discord.com/api/webhooks/{webhook_id}/{part}"
@@ -238,6 +240,9 @@ class FakeDiscord(FakeMessaging):
 
     def _execute(self, request: Request) -> Reply:
         parts = request.path.strip("/").split("/")
+        versioned = parts[1:2] == ["v10"]
+        if versioned:
+            del parts[1]
         if len(parts) != 4 or parts[2] in self.deleted:
             return Reply(status=404, json={"message": "Unknown Webhook", "code": 10015})
         payload = request.json()
@@ -246,14 +251,15 @@ class FakeDiscord(FakeMessaging):
         if early is not None:
             return early
         if fault == "429":
+            ms = round(self.retry_after * 1000)
             return Reply(
                 status=429,
                 json={
                     "message": "You are being rate limited.",
-                    "retry_after": self.retry_after,
+                    "retry_after": self.retry_after if versioned else ms,
                     "global": False,
                 },
-                headers={"Retry-After": str(math.ceil(self.retry_after))},
+                headers={"Retry-After": str(math.ceil(self.retry_after) if versioned else ms)},
             )
         if fault == "503":
             return Reply(status=503, json={"message": "upstream unavailable"})

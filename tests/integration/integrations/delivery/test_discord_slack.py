@@ -20,7 +20,7 @@ def test_discord_posts_with_wait_and_no_mentions(cast, dc):
     delivery = run_to_end(enqueue(cast.tenant, "discord", body="@everyone hello"))
     assert delivery.status == DeliveryStatus.SENT
     request = dc.requests[0]
-    assert (request.path, request.query) == ("/api/webhooks/123/hook-token", {"wait": "true"})
+    assert (request.path, request.query) == ("/api/v10/webhooks/123/hook-token", {"wait": "true"})
     assert request.json()["allowed_mentions"] == {"parse": []}
     assert delivery.provider_message_id == str(dc.accepted[0]["id"])
 

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 ROUTES = {
     "telegram": ("tg", "/bot*", "_send_message"),
-    "discord": ("dc", "/api/webhooks/*", "_execute"),
+    "discord": ("dc", "/api/v10/webhooks/*", "_execute"),
     "slack": ("sl", "/api/chat.postMessage", "_post"),
 }
 
