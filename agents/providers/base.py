@@ -96,6 +96,29 @@ class ChatResult:
     finish_reason: str
     raw_id: str
 
+    def __post_init__(self) -> None:
+        # PostgreSQL text and jsonb cannot hold NUL: a model that emits one must not fail
+        # the run when its answer or a tool call's arguments are stored.
+        object.__setattr__(self, "content", without_nul(self.content))
+        calls = [
+            ToolCall(
+                id=without_nul(c.id), name=without_nul(c.name), arguments=without_nul(c.arguments)
+            )
+            for c in self.tool_calls
+        ]
+        object.__setattr__(self, "tool_calls", calls)
+
+
+def without_nul(value: Any) -> Any:
+    """`value` with every NUL character dropped from its strings (dict keys included)."""
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, dict):
+        return {without_nul(k): without_nul(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [without_nul(v) for v in value]
+    return value
+
 
 class ProviderResponseError(Exception):
     """The provider answered, but not with a usable result."""

@@ -29,7 +29,14 @@ from agents.models import (
     ToolCallRecord,
     ToolCallStatus,
 )
-from agents.providers.base import ChatMessage, ChatRequest, ChatResult, ToolCall, ToolSpec
+from agents.providers.base import (
+    ChatMessage,
+    ChatRequest,
+    ChatResult,
+    ToolCall,
+    ToolSpec,
+    without_nul,
+)
 from agents.services.metering import metered_call
 from agents.tools import Tool, ToolContext, ToolError, tool_get, tools_for
 
@@ -117,6 +124,7 @@ def _run_tool(
     started = time.perf_counter()
 
     def record(status: str, result: str) -> str:
+        result = without_nul(result)  # a fetched page or a mail body may carry NUL
         ToolCallRecord.objects.create(
             tenant_id=run.tenant_id,
             run=run,

@@ -230,3 +230,22 @@ def test_a_task_can_route_to_another_chain(team, llm, runner):
         runs = runner.tick()
         assert [r.answered_model for r in runs] == ["claude-sonnet"]
         assert llm.chat_requests == [] and len(strong.chat_requests) == 1
+
+
+def test_nul_characters_from_the_model_do_not_fail_the_run(team, llm, runner):
+    """PostgreSQL text and jsonb cannot hold NUL; a model that emits one is answered."""
+    with tenant_scope(team.tenant):
+        task_create(title="Write the lunch menu post", assignee=team.writer)
+    llm.script_chat(
+        [
+            llm.ok(tool_calls=[("comment", {"body": "Draft\u0000 ready"})]),
+            llm.ok("Done\u0000."),
+        ]
+    )
+    runs = runner.tick()
+    assert [r.status for r in runs] == [RunStatus.SUCCEEDED]
+    with tenant_scope(team.tenant):
+        record = ToolCallRecord.objects.get(run=runs[0])
+        assert record.arguments == {"body": "Draft ready"}
+        assert Comment.objects.filter(body="Draft ready").exists()
+        assert SessionMessage.objects.filter(content="Done.").exists()
