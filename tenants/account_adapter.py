@@ -93,8 +93,9 @@ def _tenant_for(*, email: str, user: Any, request: HttpRequest | None) -> int | 
     invitation being signed up from; else a pending invitation to the address."""
     if user is None or not getattr(user, "pk", None):
         user = _user_of(email)
-    if user is None and request is not None and request.user.is_authenticated:
-        user = request.user
+    signed_in = getattr(request, "user", None)
+    if user is None and signed_in is not None and signed_in.is_authenticated:
+        user = signed_in  # e.g. a notification to an address just removed
     if user is not None:
         tenant_id = (
             Membership.objects.filter(user_id=user.pk)
