@@ -62,8 +62,9 @@ FINAL = (DeliveryStatus.SENT, DeliveryStatus.FAILED, DeliveryStatus.UNKNOWN)
 FOLLOW_UPS = 2  # a plain-text resend and a supergroup migration, at most once each
 RETRIED = (AttemptOutcome.TRANSIENT, AttemptOutcome.UNKNOWN)
 SUCCESS_RESOLUTION = timedelta(minutes=1)
-# An invitation's body holds its one-time link (the invitation itself keeps only a hash).
-REDACTED_PURPOSES = {"invitation"}
+# An invitation's body holds its one-time link (the invitation itself keeps only a hash);
+# an account mail (allauth's: email verification, password reset) its one-time link too.
+REDACTED_PURPOSES = {"invitation", "account"}
 REDACTED = "(removed once final: it carried a one-time link)"
 
 

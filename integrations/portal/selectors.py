@@ -9,8 +9,9 @@ from django.db.models import QuerySet
 from integrations.models import Delivery, DeliveryAttempt
 
 RECENT = 10
-# An invitation's body holds its one-time link: the invitee's, not the team's to read.
-SECRET_PURPOSES = {"invitation"}
+# An invitation's body holds its one-time link: the invitee's, not the team's to read; so
+# does an account mail (email verification, password reset): its addressee's alone.
+SECRET_PURPOSES = {"invitation", "account"}
 HIDDEN_BODY = "(not shown: it carries a one-time link)"
 
 

@@ -100,7 +100,12 @@ def _shot(page, name: str) -> None:
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
-def test_sign_up_starter_team_run_now_and_see_the_run(live_server, browser, worker, mailoutbox):
+def test_sign_up_starter_team_run_now_and_see_the_run(
+    live_server, browser, worker, mailoutbox, monkeypatch
+):
+    from orion.celery import app
+
+    monkeypatch.setitem(app.conf, "task_always_eager", True)  # the Delivery path's send task
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     page.set_default_timeout(20_000)
     base = live_server.url

@@ -31,3 +31,14 @@ def invite(cast, membership_of) -> Callable[..., tuple[Invitation, str]]:
         return invitation_create(actor_membership=membership_of(by), email=email, role=role)
 
     return make
+
+
+@pytest.fixture
+def eager(monkeypatch) -> None:
+    """The Delivery path's on-commit send task runs in the request, as a worker would run
+    it at once, so a queued mail (an invitation, allauth's account mails) lands in
+    `mailoutbox`. The send reads the delivery on its own connection: tests using this are
+    transactional (`django_db(transaction=True)`)."""
+    from orion.celery import app
+
+    monkeypatch.setitem(app.conf, "task_always_eager", True)

@@ -1,5 +1,7 @@
 """Accounts through the real allauth forms: sign-up (with the company), verification,
-sign in/out, password reset, and the 2FA page."""
+sign in/out, password reset, and the 2FA page. allauth's mails ride the Delivery path
+(queued on the person's tenant, sent on commit): tests reading them run the send task
+eagerly (`eager`) in a transactional test."""
 
 import re
 
@@ -7,6 +9,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
 
+from integrations.models import Delivery, DeliveryStatus
 from tenants.models import AuditEvent, Membership, Role, Tenant
 from tenants.scope import tenant_scope
 from tests.conftest import make_user
@@ -40,7 +43,8 @@ def test_signup_page_uses_the_layout_and_asks_for_the_company(db):
     assert 'class="site"' in body  # the portal header: allauth renders inside base.html
 
 
-def test_signup_creates_user_tenant_owner_and_audit_and_mails_verification(db, mailoutbox):
+@pytest.mark.django_db(transaction=True)
+def test_signup_creates_user_tenant_owner_and_audit_and_mails_verification(db, mailoutbox, eager):
     response = _signup(Client())
     assert response.status_code == 302
     user = User.objects.get(email="founder@newco.test")
@@ -54,6 +58,14 @@ def test_signup_creates_user_tenant_owner_and_audit_and_mails_verification(db, m
     assert len(mailoutbox) == 1
     assert mailoutbox[0].to == ["founder@newco.test"]
     assert "/accounts/confirm-email/" in mailoutbox[0].body
+    (delivery,) = Delivery.objects.unscoped().filter(purpose="account")
+    assert (delivery.tenant_id, delivery.kind, delivery.recipient, delivery.status) == (
+        tenant.pk,
+        "email",
+        "founder@newco.test",
+        DeliveryStatus.SENT,
+    )  # the new owner's tenant, created by the form before allauth sends the verification
+    assert "/accounts/confirm-email/" not in delivery.body  # the one-time link is not kept
 
 
 def test_signup_without_company_is_refused(db):
@@ -74,7 +86,8 @@ def test_signup_without_company_is_refused(db):
     assert not User.objects.filter(email="x@newco.test").exists()
 
 
-def test_login_is_refused_until_the_email_is_verified(db, mailoutbox):
+@pytest.mark.django_db(transaction=True)
+def test_login_is_refused_until_the_email_is_verified(db, mailoutbox, eager):
     _signup(Client())
     client = Client()
     response = client.post(
@@ -128,17 +141,25 @@ def test_login_and_logout(db):
     assert 'href="/accounts/login/"' in client.get("/").content.decode()
 
 
-def test_password_reset_mails_a_working_link(db, mailoutbox):
-    make_user("pat@acme.test")
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("email", ["member@acme.test", "pat@nowhere.test"])
+def test_password_reset_mails_a_working_link(cast, mailoutbox, eager, email):
+    """A member's reset rides the Delivery path on their tenant; someone in no team at all
+    (no tenant to queue it on) gets allauth's direct send."""
+    if email == "pat@nowhere.test":
+        make_user(email)
     client = Client()
-    assert client.post("/accounts/password/reset/", {"email": "pat@acme.test"}).status_code == 302
-    assert len(mailoutbox) == 1 and mailoutbox[0].to == ["pat@acme.test"]
+    assert client.post("/accounts/password/reset/", {"email": email}).status_code == 302
+    assert len(mailoutbox) == 1 and mailoutbox[0].to == [email]
+    queued = Delivery.objects.unscoped().filter(purpose="account")
+    expected = [(cast.tenant.pk, email, DeliveryStatus.SENT)] if "acme" in email else []
+    assert list(queued.values_list("tenant_id", "recipient", "status")) == expected
     link = _link(mailoutbox[0], r"/accounts/password/reset/key/[^/\s]+/")
     form_url = client.get(link)["Location"]  # allauth moves the key into the session
     new = "N3w-Password-Please"
     assert client.post(form_url, {"password1": new, "password2": new}).status_code == 302
     fresh = Client()
-    fresh.post("/accounts/login/", {"login": "pat@acme.test", "password": new})
+    fresh.post("/accounts/login/", {"login": email, "password": new})
     assert _signed_in(fresh)
 
 

@@ -35,7 +35,8 @@ def test_the_staff_admin_says_orion(db):
     assert "Orion staff admin" in body and "Django administration" not in body
 
 
-def test_account_emails_speak_as_orion(db, mailoutbox):
+@pytest.mark.django_db(transaction=True)
+def test_account_emails_speak_as_orion(db, mailoutbox, eager):
     Client(HTTP_HOST="127.0.0.1:8055").post(
         "/accounts/signup/",
         {

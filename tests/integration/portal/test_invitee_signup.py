@@ -7,6 +7,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
 
+from integrations.models import Delivery
 from tenants.models import Membership, Role, Tenant
 
 pytestmark = pytest.mark.django_db
@@ -38,7 +39,8 @@ def test_the_invitation_page_offers_a_signup_without_a_company(invite):
     assert 'value="new@acme.test"' in body and "Acme Plumbing" in body
 
 
-def test_signing_up_from_an_invitation_creates_no_tenant(cast, invite, mailoutbox):
+@pytest.mark.django_db(transaction=True)
+def test_signing_up_from_an_invitation_creates_no_tenant(cast, invite, mailoutbox, eager):
     _, token = invite("new@acme.test")
     tenants_before = Tenant.objects.count()
     response = _signup(Client(), f"/invite/{token}/")
@@ -47,11 +49,31 @@ def test_signing_up_from_an_invitation_creates_no_tenant(cast, invite, mailoutbo
     assert not Membership.objects.filter(user=user).exists()
     assert Tenant.objects.count() == tenants_before
     assert f"next=%2Finvite%2F{token}%2F" in mailoutbox[-1].body
+    # The verification rides the Delivery path on the inviting tenant.
+    account = Delivery.objects.unscoped().filter(purpose="account")
+    assert list(account.values_list("tenant_id", "recipient")) == [
+        (cast.tenant.pk, "new@acme.test")
+    ]
 
 
+@pytest.mark.django_db(transaction=True)
+def test_an_invitee_signing_up_with_another_address_is_mailed_on_the_inviting_tenant(
+    cast, invite, mailoutbox, eager
+):
+    _, token = invite("new@acme.test")
+    response = _signup(Client(), f"/invite/{token}/", email="private@home.test")
+    assert response.status_code == 302
+    assert mailoutbox[-1].to == ["private@home.test"]
+    account = Delivery.objects.unscoped().filter(purpose="account")
+    assert list(account.values_list("tenant_id", "recipient")) == [
+        (cast.tenant.pk, "private@home.test")
+    ]
+
+
+@pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("same_browser", [True, False])
 def test_verifying_leads_to_the_invitation_then_sign_in_to_membership(
-    cast, invite, mailoutbox, same_browser
+    cast, invite, mailoutbox, eager, same_browser
 ):
     _, token = invite("new@acme.test")
     signup_client = Client()

@@ -116,11 +116,13 @@ def test_signed_out_goes_to_login(client, retried):
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]
 
 
+@pytest.mark.parametrize("purpose", ["invitation", "account"])
 @pytest.mark.parametrize("role", ROLES)
-def test_an_invitations_one_time_link_is_never_shown(client_as, cast, role):
+def test_a_one_time_link_is_never_shown(client_as, cast, role, purpose):
+    """An invitation's link, or an account mail's (email verification, password reset)."""
     link = "http://testserver/invitations/accept/one-time-secret-token/"
     invitation = delivery(
-        cast.tenant, body=f"Join Acme Plumbing: {link}", purpose="invitation", kind="email"
+        cast.tenant, body=f"Join Acme Plumbing: {link}", purpose=purpose, kind="email"
     )
     client = client_as(role)
     pages = [
