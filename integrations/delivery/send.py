@@ -64,6 +64,7 @@ RETRIED = (AttemptOutcome.TRANSIENT, AttemptOutcome.UNKNOWN)
 SUCCESS_RESOLUTION = timedelta(minutes=1)
 # An invitation's body holds its one-time link (the invitation itself keeps only a hash);
 # an account mail (allauth's: email verification, password reset) its one-time link too.
+# Never shown to the team, and removed from the row once the delivery is final.
 REDACTED_PURPOSES = {"invitation", "account"}
 REDACTED = "(removed once final: it carried a one-time link)"
 

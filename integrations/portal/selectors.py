@@ -6,12 +6,10 @@ from collections.abc import Iterable
 
 from django.db.models import QuerySet
 
+from integrations.delivery.send import REDACTED_PURPOSES
 from integrations.models import Delivery, DeliveryAttempt
 
 RECENT = 10
-# An invitation's body holds its one-time link: the invitee's, not the team's to read; so
-# does an account mail (email verification, password reset): its addressee's alone.
-SECRET_PURPOSES = {"invitation", "account"}
 HIDDEN_BODY = "(not shown: it carries a one-time link)"
 
 
@@ -19,7 +17,7 @@ def deliveries_shown(rows: Iterable[Delivery]) -> list[Delivery]:
     """`rows` with `shown_body`: the body, or a note where the body is not to be shown."""
     rows = list(rows)
     for row in rows:
-        row.shown_body = HIDDEN_BODY if row.purpose in SECRET_PURPOSES else row.body
+        row.shown_body = HIDDEN_BODY if row.purpose in REDACTED_PURPOSES else row.body
     return rows
 
 
