@@ -1,3 +1,5 @@
+from functools import partial
+
 from integrations.kinds import Card
 from integrations.models import ConnectionKind
 from integrations.portal.channel_forms import card_context
@@ -5,7 +7,7 @@ from integrations.portal.channel_forms import card_context
 CARD = Card(
     kind=ConnectionKind.EMAIL,
     label="Email",
-    template="integrations/email/card.html",
-    context=card_context,
+    template="integrations/_channel_card.html",
+    context=partial(card_context, kind=ConnectionKind.EMAIL),
     order=40,
 )

@@ -8,6 +8,7 @@ import uuid
 from typing import Any
 
 from django import forms
+from django.urls import reverse
 
 from integrations.models import Connection
 
@@ -58,9 +59,16 @@ class ChannelForm(forms.Form):
 TEST_TEXT = "Hello from Orion: this is a test message."
 
 
-def card_context(request: Any, connection: Connection | None) -> dict[str, Any]:
-    """A channel card's one-click test: the default text and a nonce of its own."""
-    return {"test_text": TEST_TEXT, "test_nonce": uuid.uuid4().hex}
+def card_context(request: Any, connection: Connection | None, *, kind: str) -> dict[str, Any]:
+    """What the shared channel card (integrations/_channel_card.html) fills in for `kind`:
+    its summary and links, and a one-click test with the default text and a nonce of its own."""
+    return {
+        "summary_template": f"integrations/{kind}/summary.html",
+        "page_url": reverse(f"integrations:{kind}:page"),
+        "test_url": reverse(f"integrations:{kind}:test"),
+        "test_text": TEST_TEXT,
+        "test_nonce": uuid.uuid4().hex,
+    }
 
 
 class TestMessageForm(forms.Form):
