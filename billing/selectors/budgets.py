@@ -83,12 +83,14 @@ def usage_day(*, tenant: Tenant, day: date) -> dict:
 
 def usage_between(*, start: datetime, end: datetime) -> dict:
     """The current tenant's usage in [start, end), per agent and per session: calls,
-    tokens, cost, the models used and how many calls fell back."""
+    tokens, cost, the models used and how many calls fell back. One query per grouping:
+    the rows come per (key, model) and are summed here."""
     events = UsageEvent.objects.filter(created_at__gte=start, created_at__lt=end)
+    sums = ("calls", "input_tokens", "output_tokens", "cost_micros", "fell_back", "unpriced")
 
     def rows(by: str) -> list[dict]:
         grouped = (
-            events.values(by)
+            events.values(by, "model")
             .annotate(
                 calls=Count("id"),
                 input_tokens=Sum("input_tokens"),
@@ -97,14 +99,18 @@ def usage_between(*, start: datetime, end: datetime) -> dict:
                 fell_back=Count("id", filter=Q(fell_back=True)),
                 unpriced=Count("id", filter=Q(unpriced=True)),
             )
-            .order_by(by)
+            .order_by(by, "model")
         )
+        folded: dict[int | None, dict] = {}
         models: dict[int | None, list[str]] = {}
-        for key, model in events.values_list(by, "model").distinct().order_by(by, "model"):
-            models.setdefault(key, []).append(model)
+        for part in grouped:
+            row = folded.setdefault(part[by], {by: part[by], **dict.fromkeys(sums, 0)})
+            for name in sums:
+                row[name] += part[name]
+            models.setdefault(part[by], []).append(part["model"])
         return [
-            dict(row, cost_cents=row["cost_micros"] / MICROS_PER_CENT, models=models[row[by]])
-            for row in grouped
+            dict(row, cost_cents=row["cost_micros"] / MICROS_PER_CENT, models=models[key])
+            for key, row in folded.items()
         ]
 
     return {"agents": rows("agent_id"), "sessions": rows("session_id")}
