@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from billing.models import BillingAccount, Plan, SubscriptionStatus
@@ -31,7 +32,7 @@ def billing_block_reason(*, tenant_id: int, now: datetime | None = None) -> str:
 @dataclass(frozen=True)
 class BillingState:
     account: BillingAccount
-    plans: list[Plan]
+    plans: QuerySet[Plan]  # read only where a page shows the plans on offer
     past_due: bool
     blocked: bool  # the grace period is over: agents do not run
 
@@ -45,7 +46,7 @@ def billing_state(*, tenant_id: int, now: datetime | None = None) -> BillingStat
     past_due = account.status == SubscriptionStatus.PAST_DUE
     return BillingState(
         account=account,
-        plans=list(Plan.objects.filter(active=True)),
+        plans=Plan.objects.filter(active=True),
         past_due=past_due,
         blocked=past_due and account.grace_until is not None and account.grace_until <= now,
     )
