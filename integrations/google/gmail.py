@@ -175,10 +175,11 @@ def gmail_send(
     return result
 
 
-def _label_ids(gmail: GoogleClient, names: list[str], *, create: bool) -> list[str]:
+def _label_ids(
+    gmail: GoogleClient, by_name: dict[str, str], names: list[str], *, create: bool
+) -> list[str]:
+    """The ids of `names` in `by_name` (lower-cased name -> id), creating missing ones."""
     labels = gmail.service.users().labels()
-    known = gmail.run(labels.list(userId="me"), what="the labels")
-    by_name = {label["name"].lower(): label["id"] for label in known.get("labels", [])}
     ids = []
     for name in names:
         label_id = by_name.get(name.lower())
@@ -198,9 +199,12 @@ def gmail_label(
     if not add and not remove:
         raise GoogleError("nothing to change: pass add or remove")
     with google_client(tenant_id=tenant_id, product=PRODUCT) as gmail:
+        request = gmail.service.users().labels().list(userId="me")
+        known = gmail.run(request, what="the labels")
+        by_name = {label["name"].lower(): label["id"] for label in known.get("labels", [])}
         body = {
-            "addLabelIds": _label_ids(gmail, add, create=True) if add else [],
-            "removeLabelIds": _label_ids(gmail, remove, create=False) if remove else [],
+            "addLabelIds": _label_ids(gmail, by_name, add, create=True),
+            "removeLabelIds": _label_ids(gmail, by_name, remove, create=False),
         }
         request = gmail.service.users().messages().modify(userId="me", id=message_id, body=body)
         changed = gmail.run(request, what=f"message {message_id}")

@@ -150,6 +150,8 @@ def test_label(google, gmail_connected, call_tool):
     leads = next(i for i, label in google.labels.items() if label["name"] == "Leads")
     assert set(done["labels"]) == {"INBOX", leads}
     assert google.messages[message]["labelIds"] == ["INBOX", leads]
+    listed = [r for r in google.requests if r.path.endswith("/labels") and r.method == "GET"]
+    assert len(listed) == 1  # one look at the labels serves both add and remove
     call_tool("gmail_label", {"message_id": message, "add": ["leads"]})  # no second label
     assert sum(1 for label in google.labels.values() if label["name"] == "Leads") == 1
     with pytest.raises(ToolError, match="Gmail has no label 'Nope'"):
