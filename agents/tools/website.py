@@ -58,23 +58,22 @@ def _site(ctx: ToolContext) -> Connection:
     return connection
 
 
-def _wordpress(ctx: ToolContext) -> Connection:
-    """The website connection, when it has WordPress credentials."""
+def _wordpress(ctx: ToolContext) -> tuple[Connection, str]:
+    """The website connection and its WordPress application password (decrypted once),
+    when it has WordPress credentials."""
     connection = _site(ctx)
-    if not connection.config.get("wp_user") or not _password(connection):
+    user = connection.config.get("wp_user")
+    password = connection_secret(connection).get("wp_app_password", "") if user else ""
+    if not password:
         raise ToolError(NO_WORDPRESS)
-    return connection
+    return connection, password
 
 
-def _password(connection: Connection) -> str:
-    return connection_secret(connection).get("wp_app_password", "")
-
-
-def _client(connection: Connection) -> WordPressClient:
+def _client(connection: Connection, password: str) -> WordPressClient:
     return WordPressClient(
         base_url=connection.config["url"],
         user=connection.config["wp_user"],
-        app_password=_password(connection),
+        app_password=password,
     )
 
 
@@ -164,9 +163,9 @@ def read_page(ctx: ToolContext, args: dict[str, Any]) -> str:
 
 
 def list_items(ctx: ToolContext, args: dict[str, Any]) -> str:
-    connection = _wordpress(ctx)
+    connection, password = _wordpress(ctx)
     per_page = min(max(int(args.get("limit", 10)), 1), 50)
-    with _client(connection) as client:
+    with _client(connection, password) as client:
         try:
             items = client.items(
                 _kind(args),
@@ -181,8 +180,8 @@ def list_items(ctx: ToolContext, args: dict[str, Any]) -> str:
 
 
 def read_item(ctx: ToolContext, args: dict[str, Any]) -> str:
-    connection = _wordpress(ctx)
-    with _client(connection) as client:
+    connection, password = _wordpress(ctx)
+    with _client(connection, password) as client:
         try:
             item = client.item(_kind(args), args["id"])
         except (WordPressError, UnsafeURL) as exc:
@@ -219,13 +218,13 @@ def draft_post(ctx: ToolContext, args: dict[str, Any]) -> str:
     title = args["title"].strip()
     if not title:
         raise ToolError("title must not be empty")
-    connection = _wordpress(ctx)
+    connection, password = _wordpress(ctx)
     key = _action_key(ctx, "draft")
     slug = draft_slug(key, title)
     action, created = action_begin(tenant_id=ctx.agent.tenant_id, key=key, kind="wordpress.draft")
     if action.status == ActionStatus.DONE:
         return json.dumps({**action.result, "note": "already drafted by this call"})
-    with _client(connection) as client:
+    with _client(connection, password) as client:
         try:
             if not created:
                 item = _landed(client, kind, slug)
@@ -274,12 +273,12 @@ def update_post(ctx: ToolContext, args: dict[str, Any]) -> str:
     fields = {k: args[k] for k in ("title", "content", "excerpt") if k in args}
     if not fields:
         raise ToolError("nothing to change: pass title, content or excerpt")
-    connection = _wordpress(ctx)
+    connection, password = _wordpress(ctx)
     key = _action_key(ctx, "update")
     action, _ = action_begin(tenant_id=ctx.agent.tenant_id, key=key, kind="wordpress.update")
     if action.status == ActionStatus.DONE:
         return json.dumps({**action.result, "note": "already updated by this call"})
-    with _client(connection) as client:
+    with _client(connection, password) as client:
         try:
             item = client.update(kind, args["id"], fields)
         except WordPressUnreachable as exc:
