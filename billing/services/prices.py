@@ -10,10 +10,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db import transaction
-
 from billing.models import ModelPrice
-from orion.core.audit import staff_audit_record
+from billing.services.staff import staff_row_save
 
 logger = logging.getLogger(__name__)
 PRICE_CACHE_S = 30.0
@@ -100,20 +98,6 @@ def _snapshot(row: ModelPrice) -> dict[str, str]:
 
 def model_price_save(*, row: ModelPrice, actor_user: Any) -> ModelPrice:
     """Save a staff edit of the price table (validated, audited)."""
-    before = (
-        _snapshot(ModelPrice.objects.get(pk=row.pk))
-        if row.pk is not None and ModelPrice.objects.filter(pk=row.pk).exists()
-        else None
-    )
-    row.full_clean()
-    with transaction.atomic():
-        row.save()
-        staff_audit_record(
-            actor_user=actor_user,
-            verb="model_price.saved",
-            target=row,
-            before=before,
-            after=_snapshot(row),
-        )
+    staff_row_save(row=row, actor_user=actor_user, verb="model_price.saved", snapshot=_snapshot)
     price_cache_clear()
     return row
