@@ -1,52 +1,19 @@
-"""Delivery fixtures: the fakes as real servers on 127.0.0.1, settings pointed at them,
-a connected channel per kind, and a driver that runs a delivery to its end honouring its
-retry times (sleeping in the test, as the countdown would in the broker)."""
+"""Delivery fixtures (the fakes are in ../conftest.py): a connected channel per kind, and
+a driver that runs a delivery to its end honouring its retry times (sleeping in the test,
+as the countdown would in the broker)."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 
 import pytest
 
 from integrations.delivery.services import delivery_enqueue, delivery_send_now
 from integrations.models import Connection, Delivery, DeliveryAttempt
 from integrations.services.connections import connection_connect
-from orion.core.fakes.messaging import FakeDiscord, FakeSlack, FakeTelegram
-from orion.core.fakes.smtp import FakeSMTP
 
 TOKEN = "123456:" + "A" * 35
 SLACK_TOKEN = "xoxb-1-" + "b" * 24
-
-
-@pytest.fixture
-def tg(settings) -> Iterator[FakeTelegram]:
-    with FakeTelegram(retry_after=0.2) as fake:
-        settings.ORION_TELEGRAM_API_BASE = fake.base_url
-        yield fake
-
-
-@pytest.fixture
-def dc(settings) -> Iterator[FakeDiscord]:
-    with FakeDiscord(retry_after=0.3) as fake:
-        settings.ORION_DISCORD_API_BASE = fake.base_url
-        yield fake
-
-
-@pytest.fixture
-def sl(settings) -> Iterator[FakeSlack]:
-    with FakeSlack(retry_after=0.2) as fake:
-        settings.ORION_SLACK_API_BASE = fake.base_url
-        yield fake
-
-
-@pytest.fixture
-def smtp(settings) -> Iterator[FakeSMTP]:
-    with FakeSMTP() as fake:
-        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-        settings.EMAIL_HOST = fake.host
-        settings.EMAIL_PORT = fake.port
-        yield fake
 
 
 def connect(tenant, kind: str, fake=None) -> Connection:

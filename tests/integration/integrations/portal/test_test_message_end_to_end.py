@@ -7,49 +7,16 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
 
 import pytest
 
 from integrations.delivery.services import delivery_send_now
 from integrations.models import ConnectionStatus
-from orion.core.fakes.messaging import FakeDiscord, FakeSlack, FakeTelegram
-from orion.core.fakes.smtp import FakeSMTP
 
 from .conftest import DISCORD_TOKEN, SLACK_TOKEN, TG_TOKEN, stored, text
 
 pytestmark = pytest.mark.django_db(transaction=True)
 REFRESH = '<meta http-equiv="refresh"'
-
-
-@pytest.fixture
-def tg(settings) -> Iterator[FakeTelegram]:
-    with FakeTelegram(retry_after=0.2) as fake:
-        settings.ORION_TELEGRAM_API_BASE = fake.base_url
-        yield fake
-
-
-@pytest.fixture
-def dc(settings) -> Iterator[FakeDiscord]:
-    with FakeDiscord(retry_after=0.2) as fake:
-        settings.ORION_DISCORD_API_BASE = fake.base_url
-        yield fake
-
-
-@pytest.fixture
-def sl(settings) -> Iterator[FakeSlack]:
-    with FakeSlack(retry_after=0.2) as fake:
-        settings.ORION_SLACK_API_BASE = fake.base_url
-        yield fake
-
-
-@pytest.fixture
-def smtp(settings) -> Iterator[FakeSMTP]:
-    with FakeSMTP() as fake:
-        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-        settings.EMAIL_HOST = fake.host
-        settings.EMAIL_PORT = fake.port
-        yield fake
 
 
 def connect_and_test(client, kind: str, settings: dict, message: str) -> tuple[str, int]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import signal
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -18,7 +17,6 @@ from agents.services.work import task_create
 from integrations.delivery.services import delivery_send_now
 from integrations.models import Delivery
 from integrations.services.connections import connection_connect
-from orion.core.fakes.messaging import FakeSlack, FakeTelegram
 from tenants.scope import tenant_scope
 from tests.integration.control_plane.processes import require_postgresql, spawn
 
@@ -44,20 +42,6 @@ def assigned_run(agent, cast) -> Run:
     with tenant_scope(cast.tenant):
         task_create(title="Announce the spring menu", assignee=agent)
         return Run.objects.create(agent=agent, trigger="assignment")
-
-
-@pytest.fixture
-def tg(settings) -> Iterator[FakeTelegram]:
-    with FakeTelegram() as fake:
-        settings.ORION_TELEGRAM_API_BASE = fake.base_url
-        yield fake
-
-
-@pytest.fixture
-def sl(settings) -> Iterator[FakeSlack]:
-    with FakeSlack() as fake:
-        settings.ORION_SLACK_API_BASE = fake.base_url
-        yield fake
 
 
 def test_a_heartbeat_sends_through_the_tool_keyed_by_its_call(agent, cast, channels, llm, tg, sl):
