@@ -5,11 +5,18 @@ as the countdown would in the broker)."""
 from __future__ import annotations
 
 import time
+from email.message import Message
 
 import pytest
 
 from integrations.delivery.services import delivery_enqueue, delivery_send_now
-from integrations.models import Connection, Delivery, DeliveryAttempt
+from integrations.models import (
+    AttemptOutcome,
+    Connection,
+    Delivery,
+    DeliveryAttempt,
+    DeliveryStatus,
+)
 from integrations.services.connections import connection_connect
 
 TOKEN = "123456:" + "A" * 35
@@ -48,6 +55,21 @@ def fresh(delivery: Delivery) -> Delivery:
 
 def attempts(delivery: Delivery) -> list[DeliveryAttempt]:
     return list(DeliveryAttempt.objects.unscoped().filter(delivery=delivery).order_by("number"))
+
+
+def mailed_after_outage(delivery: Delivery, smtp) -> tuple[Delivery, Message]:
+    """A mail queued while the SMTP server was down: retrying after one transient attempt,
+    then, the server back, sent as one message to its recipient."""
+    assert (delivery.kind, delivery.status) == ("email", DeliveryStatus.RETRYING)
+    (attempt,) = attempts(delivery)
+    assert attempt.outcome == AttemptOutcome.TRANSIENT
+    assert "could not reach the mail server" in attempt.error
+    smtp.start()
+    delivery = run_to_end(delivery)
+    assert delivery.status == DeliveryStatus.SENT
+    (message,) = smtp.messages
+    assert message["To"] == delivery.recipient
+    return delivery, message
 
 
 def connection_of(delivery: Delivery) -> Connection:
