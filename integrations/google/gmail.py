@@ -13,7 +13,7 @@ from typing import Any
 from integrations.google.calls import GoogleClient, google_client
 from integrations.google.errors import GoogleError, GoogleNoAnswer, GoogleRefused
 from integrations.google.mail import compose, header_map, message_id_for, plain_text
-from integrations.models import ActionStatus
+from integrations.models import ActionStatus, ExternalAction
 from integrations.services.actions import action_begin, action_finish, action_restart
 
 PRODUCT = "gmail"
@@ -61,9 +61,28 @@ def _payload(raw: str, thread_id: str) -> dict[str, Any]:
     return {"raw": raw, **({"threadId": thread_id} if thread_id else {})}
 
 
+def _begin(
+    gmail: GoogleClient, *, tenant_id: int, key: str, seed: str, field: str, mail: dict[str, str]
+) -> tuple[ExternalAction, bool, str]:
+    """Check the mail (bad input writes no row), then the action row for `key` (its kind
+    is the key's prefix): (row, fresh, the Message-ID every run gives the mail). The
+    Message-ID comes from `seed` and is kept in the row's result under `field`."""
+    sender = gmail.access.email
+    compose(sender=sender, **mail)
+    wanted = message_id_for(tenant_id=tenant_id, call_key=seed, domain=sender.rpartition("@")[2])
+    action, fresh = action_begin(
+        tenant_id=tenant_id, key=key, kind=key.partition(":")[0], result={field: wanted}
+    )
+    return action, fresh, action.result.get(field) or wanted
+
+
+def _by_message_id(message_id: str) -> str:
+    return f"rfc822msgid:{message_id.strip('<>')}"
+
+
 def _draft_landed(gmail: GoogleClient, message_id: str) -> dict[str, Any] | None:
     """Gmail's draft whose message has this Message-ID, or None when Gmail has none."""
-    query = f"rfc822msgid:{message_id.strip('<>')}"
+    query = _by_message_id(message_id)
     request = gmail.service.users().drafts().list(userId="me", q=query, maxResults=1)
     found = gmail.run(request, what="the draft check").get("drafts") or []
     return found[0] if found else None
@@ -77,15 +96,12 @@ def gmail_draft(
     if not call_key:
         raise GoogleError("gmail_draft needs the call's idempotency key")
     thread_id = extra.pop("thread_id", "")
+    mail = {"to": to, "subject": subject, "body": body, **extra}
     with google_client(tenant_id=tenant_id, product=PRODUCT) as gmail:
-        sender = gmail.access.email
-        compose(sender=sender, to=to, subject=subject, body=body, **extra)  # bad input: no row
         key = f"gmail.draft:{call_key}"
-        wanted = message_id_for(tenant_id=tenant_id, call_key=key, domain=sender.rpartition("@")[2])
-        action, fresh = action_begin(
-            tenant_id=tenant_id, key=key, kind="gmail.draft", result={"rfc822msgid": wanted}
+        action, fresh, message_id = _begin(
+            gmail, tenant_id=tenant_id, key=key, seed=key, field="rfc822msgid", mail=mail
         )
-        message_id = action.result.get("rfc822msgid") or wanted
         if not fresh:
             if action.status == ActionStatus.DONE:
                 return {**action.result, "already_done": True}
@@ -99,9 +115,7 @@ def gmail_draft(
                 }
                 action_finish(action_id=action.pk, status=ActionStatus.DONE, result=result)
                 return {**result, "already_done": True}
-        raw = compose(
-            sender=sender, to=to, subject=subject, body=body, message_id=message_id, **extra
-        )
+        raw = compose(sender=gmail.access.email, message_id=message_id, **mail)
         request = (
             gmail.service.users()
             .drafts()
@@ -120,7 +134,7 @@ def gmail_draft(
 
 def _landed(gmail: GoogleClient, message_id: str) -> str:
     """Gmail's id of the mail with this Message-ID, or "" when Gmail has none."""
-    query = f"rfc822msgid:{message_id.strip('<>')}"
+    query = _by_message_id(message_id)
     request = gmail.service.users().messages().list(userId="me", q=query, maxResults=1)
     found = gmail.run(request, what="the sent-mail check")
     return found["messages"][0]["id"] if found.get("messages") else ""
@@ -133,19 +147,16 @@ def gmail_send(
     if not call_key:
         raise GoogleError("gmail_send needs the call's idempotency key")
     thread_id = extra.pop("thread_id", "")
+    mail = {"to": to, "subject": subject, "body": body, **extra}
     with google_client(tenant_id=tenant_id, product=PRODUCT) as gmail:
-        sender = gmail.access.email
-        compose(sender=sender, to=to, subject=subject, body=body, **extra)  # bad input: no row
-        wanted = message_id_for(
-            tenant_id=tenant_id, call_key=call_key, domain=sender.rpartition("@")[2]
-        )
-        action, fresh = action_begin(
+        action, fresh, message_id = _begin(
+            gmail,
             tenant_id=tenant_id,
             key=f"gmail.send:{call_key}",
-            kind="gmail.send",
-            result={"message_id": wanted},
+            seed=call_key,
+            field="message_id",
+            mail=mail,
         )
-        message_id = action.result.get("message_id") or wanted
         if not fresh:
             if action.status == ActionStatus.DONE:
                 return {**action.result, "already_sent": True}
@@ -155,16 +166,14 @@ def gmail_send(
                 action_finish(action_id=action.pk, status=ActionStatus.DONE, result=result)
                 return {**result, "already_sent": True}
             action_restart(action_id=action.pk)
-        raw = compose(
-            sender=sender, to=to, subject=subject, body=body, message_id=message_id, **extra
-        )
+        raw = compose(sender=gmail.access.email, message_id=message_id, **mail)
         request = gmail.service.users().messages().send(userId="me", body=_payload(raw, thread_id))
         try:
             sent = gmail.run(request, what="the send")
         except GoogleNoAnswer as exc:
             raise GoogleError(
                 "Gmail did not confirm the send, so it may have gone out. Do not send it "
-                f"again before checking with gmail_search 'rfc822msgid:{message_id.strip('<>')}'."
+                f"again before checking with gmail_search '{_by_message_id(message_id)}'."
             ) from exc
         except GoogleRefused as exc:
             if exc.definite:
