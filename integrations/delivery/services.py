@@ -20,6 +20,7 @@ from integrations.models import (
     ConnectionStatus,
     Delivery,
 )
+from integrations.selectors import connection_get
 from orion.core.outbound import Channel, Outbound
 from tenants.models import Membership, Role
 
@@ -152,7 +153,7 @@ def _existing(*, tenant_id: int, key: str, max_parts: int) -> list[Delivery]:
 
 
 def _connection(*, tenant_id: int, kind: str) -> Connection | None:
-    connection = Connection.objects.unscoped().filter(tenant_id=tenant_id, kind=kind).first()
+    connection = connection_get(tenant_id=tenant_id, kind=kind)
     if kind not in MESSAGING_KINDS:
         return connection
     label = channel_policy(kind).label
