@@ -71,7 +71,7 @@ NOT_AN_EVENT = "The body is not a Stripe event."
 
 
 def grace_days() -> int:
-    return int(getattr(settings, "ORION_BILLING_GRACE_DAYS", 7))
+    return settings.ORION_BILLING_GRACE_DAYS  # declared and validated in orion/settings.py
 
 
 def _url(name: str, query: str = "") -> str:
