@@ -38,12 +38,7 @@ class GoogleClient:
         except HttpError as exc:
             raise _refused(self.access, label, exc, what) from exc
         except httpx.HTTPError as exc:
-            connection_record_error(
-                durable=True,
-                connection_id=self.access.connection_id,
-                error=f"{label} did not answer ({type(exc).__name__}).",
-                status=ConnectionStatus.ERROR,
-            )
+            _record(self.access, f"{label} did not answer ({type(exc).__name__}).")
             raise GoogleNoAnswer(f"{label} did not answer {what}; try again later.") from exc
 
 
@@ -56,6 +51,13 @@ def google_client(*, tenant_id: int, product: str) -> Iterator[GoogleClient]:
         yield GoogleClient(access, product, service)
     google_mark_used(
         connection_id=access.connection_id, refresh_expires_at=access.refresh_expires_at
+    )
+
+
+def _record(access: Access, error: str, status: str = ConnectionStatus.ERROR) -> None:
+    """Recorded on its own connection: the agent loop rolls a refused tool's writes back."""
+    connection_record_error(
+        durable=True, connection_id=access.connection_id, error=error, status=status
     )
 
 
@@ -76,32 +78,17 @@ def _refused(access: Access, label: str, exc: HttpError, what: str) -> GoogleRef
     message, reason = _reason(exc)
     if status == 401:
         text = f"Google refused Orion's access to {label}: {RECONNECT}."
-        connection_record_error(
-            durable=True,
-            connection_id=access.connection_id,
-            error=text,
-            status=ConnectionStatus.NEEDS_RECONNECT,
-        )
+        _record(access, text, ConnectionStatus.NEEDS_RECONNECT)
         return GoogleRefused(text, status=status)
     if status == 403 and reason in ("insufficientPermissions", "ACCESS_TOKEN_SCOPE_INSUFFICIENT"):
         text = (
             f"{label} access was not granted at Google: an owner or admin must reconnect "
             f"and allow {label} on the Integrations page."
         )
-        connection_record_error(
-            durable=True,
-            connection_id=access.connection_id,
-            error=text,
-            status=ConnectionStatus.NEEDS_RECONNECT,
-        )
+        _record(access, text, ConnectionStatus.NEEDS_RECONNECT)
         return GoogleRefused(text, status=status)
     if status == 429 or status >= 500:
-        connection_record_error(
-            durable=True,
-            connection_id=access.connection_id,
-            error=f"{label} answered {status} to {what}.",
-            status=ConnectionStatus.ERROR,
-        )
+        _record(access, f"{label} answered {status} to {what}.")
         return GoogleRefused(f"{label} is busy or failing ({status}); try later.", status=status)
     if status == 404:
         return GoogleRefused(f"{label}: {what} found nothing (404).", status=status)
