@@ -8,7 +8,3 @@ from integrations.models import ConnectionKind
 from integrations.portal.channel_views import ChannelPages
 
 PAGES = ChannelPages(kind=ConnectionKind.DISCORD, label="Discord", form_class=DiscordForm)
-_views = PAGES.views()
-page = _views["page"]
-disconnect = _views["disconnect"]
-send_test = _views["send_test"]

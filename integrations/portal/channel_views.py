@@ -6,14 +6,13 @@ or invalid one writes nothing."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.urls import URLPattern, path, reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from integrations.delivery.policy import channel_policy
@@ -27,7 +26,6 @@ from tenants.views.common import error_text, tenant_required
 
 EMAIL_TEST_LIMIT = 20_000
 NOT_ALLOWED = "Only owners and admins can connect, change or test integrations."
-View = Callable[..., HttpResponse]
 
 
 @dataclass(frozen=True)
@@ -145,9 +143,11 @@ class ChannelPages:
         messages.success(request, "Test message queued: this page follows its delivery.")
         return redirect("integrations:delivery", pk=delivery.pk)
 
-    def views(self) -> dict[str, View]:
-        return {
-            "page": require_http_methods(["GET", "POST"])(tenant_required(self.page)),
-            "disconnect": require_http_methods(["GET", "POST"])(tenant_required(self.disconnect)),
-            "send_test": require_POST(tenant_required(self.send_test)),
-        }
+    def urlpatterns(self) -> list[URLPattern]:
+        """The kind's URLs (its urls.py sets `app_name` to the kind)."""
+        get_or_post = require_http_methods(["GET", "POST"])
+        return [
+            path("", get_or_post(tenant_required(self.page)), name="page"),
+            path("disconnect/", get_or_post(tenant_required(self.disconnect)), name="disconnect"),
+            path("test/", require_POST(tenant_required(self.send_test)), name="test"),
+        ]

@@ -8,7 +8,3 @@ from integrations.portal.channel_views import ChannelPages
 from integrations.slack.forms import SlackForm
 
 PAGES = ChannelPages(kind=ConnectionKind.SLACK, label="Slack", form_class=SlackForm)
-_views = PAGES.views()
-page = _views["page"]
-disconnect = _views["disconnect"]
-send_test = _views["send_test"]

@@ -8,7 +8,3 @@ from integrations.portal.channel_views import ChannelPages
 from integrations.telegram.forms import TelegramForm
 
 PAGES = ChannelPages(kind=ConnectionKind.TELEGRAM, label="Telegram", form_class=TelegramForm)
-_views = PAGES.views()
-page = _views["page"]
-disconnect = _views["disconnect"]
-send_test = _views["send_test"]
