@@ -48,7 +48,7 @@ from agents.services.agents import (
 )
 from agents.services.api_keys import api_key_revoke
 from agents.services.run_now import agent_run_now
-from agents.services.work import goal_update, task_update
+from agents.services.work import TASK_FIELDS, goal_update, task_update
 from tenants.scope import tenant_scope
 
 # -- forms whose save is the service -----------------------------------------------------
@@ -222,17 +222,7 @@ class TaskForm(ServiceForm):
 
     class Meta:
         model = Task
-        fields = [
-            "title",
-            "body",
-            "status",
-            "priority",
-            "assignee",
-            "goal",
-            "parent",
-            "due_at",
-            "model_chain",
-        ]
+        fields = list(TASK_FIELDS)
 
     def service_save(self, values: dict[str, Any]) -> Task:
         with tenant_scope(self.instance.tenant_id):
