@@ -38,7 +38,7 @@ def briefing_title(day: datetime) -> str:
     return f"{BRIEFING_TITLE} {day:%Y-%m-%d}"
 
 
-def briefing_gather(*, now: datetime, since: datetime) -> str:
+def briefing_gather(*, since: datetime) -> str:
     """The day in plain lines, read in the current tenant scope (5 queries)."""
     open_counts = Counter(
         dict(
@@ -122,7 +122,7 @@ def briefings_open(*, runs: list[Run], now: datetime) -> list[Task]:
             made.append(
                 task_create(
                     title=title,
-                    body=briefing_gather(now=now, since=now - WINDOW),
+                    body=briefing_gather(since=now - WINDOW),
                     assignee=agent,
                     priority=TaskPriority.URGENT,  # first thing in the morning
                     actor_agent=agent,
