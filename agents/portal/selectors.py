@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from agents.models import (
     LIVE_RUN_STATUSES,
+    OPEN_TASK_STATUSES,
     Agent,
     AgentStatus,
     Comment,
@@ -201,7 +202,7 @@ def goal_tree() -> list[GoalNode]:
         .values("goal_id")
         .annotate(
             done=Count("id", filter=Q(status=TaskStatus.DONE)),
-            open=Count("id", filter=~Q(status__in=(TaskStatus.DONE, TaskStatus.CANCELLED))),
+            open=Count("id", filter=Q(status__in=OPEN_TASK_STATUSES)),
         )
     )
     nodes = {g.pk: GoalNode(g) for g in goals}
