@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from django.db.models import Prefetch, QuerySet
 from rest_framework import serializers
 from rest_framework.request import Request
 
 from agents.api.auth import AgentKeyAuthentication, AgentPrincipal
-from agents.models import Agent
+from agents.models import Agent, Task
 from tenants.api import TenantAPIView
 from tenants.api_auth import SessionAuthentication
 
@@ -58,3 +59,8 @@ def agent_in_scope(agent_id: int | None, field: str = "agent") -> Agent:
     if agent is None:
         raise serializers.ValidationError({field: "That agent is not in this company."})
     return agent
+
+
+def tasks_serialized() -> QuerySet:
+    """Tasks with their blockers' ids prefetched, as TaskSerializer reads them."""
+    return Task.objects.prefetch_related(Prefetch("blockers", queryset=Task.objects.only("id")))

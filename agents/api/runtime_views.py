@@ -6,14 +6,14 @@ agent's inbox by naming the agent."""
 
 from __future__ import annotations
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import exceptions, serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from agents.api.base import ControlPlaneView, query_params, validated
+from agents.api.base import ControlPlaneView, query_params, tasks_serialized, validated
 from agents.api.serializers import InboxAckSerializer, InboxSerializer
 from agents.models import (
     ACTIONABLE_TASK_STATUSES,
@@ -21,7 +21,6 @@ from agents.models import (
     Agent,
     MessageStatus,
     SessionMessage,
-    Task,
 )
 from agents.services.api_work import api_inbox_ack
 
@@ -70,9 +69,9 @@ class InboxView(ControlPlaneView):
             validated(InboxAgentSerializer, query_params(request)).get("agent")
         )
         tasks = (
-            Task.objects.filter(assignee=agent, status__in=ACTIONABLE_TASK_STATUSES)
+            tasks_serialized()
+            .filter(assignee=agent, status__in=ACTIONABLE_TASK_STATUSES)
             .exclude(blockers__status__in=OPEN_TASK_STATUSES)
-            .prefetch_related(Prefetch("blockers", queryset=Task.objects.only("id")))
             .order_by("-priority", "due_at", "id")[:INBOX_TASKS]
         )
         messages = (

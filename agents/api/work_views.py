@@ -10,7 +10,13 @@ from rest_framework import mixins, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from agents.api.base import ControlPlaneView, agent_in_scope, query_params, validated
+from agents.api.base import (
+    ControlPlaneView,
+    agent_in_scope,
+    query_params,
+    tasks_serialized,
+    validated,
+)
 from agents.api.serializers import (
     CheckoutRequestSerializer,
     CheckoutSerializer,
@@ -41,9 +47,7 @@ class TaskListView(mixins.ListModelMixin, ControlPlaneView):
     serializer_class = TaskSerializer
 
     def scoped_queryset(self) -> QuerySet:
-        return Task.objects.prefetch_related(
-            Prefetch("blockers", queryset=Task.objects.only("id"))
-        ).order_by("-priority", "id")
+        return tasks_serialized().order_by("-priority", "id")
 
     @extend_schema(
         tags=TAGS,
@@ -86,7 +90,7 @@ class TaskDetailView(mixins.RetrieveModelMixin, ControlPlaneView):
     serializer_class = TaskSerializer
 
     def scoped_queryset(self) -> QuerySet:
-        return Task.objects.prefetch_related(Prefetch("blockers", queryset=Task.objects.only("id")))
+        return tasks_serialized()
 
     @extend_schema(tags=TAGS, summary="A task")
     def get(self, request: Request, pk: int) -> Response:
@@ -227,7 +231,7 @@ class TaskContextView(TaskObjectView):
             "mission": self.tenant.mission,
             "instructions": agent.instructions if agent is not None else None,
             "goals": list(reversed(goal_ancestry(goal_id=task.goal_id))),
-            "task": Task.objects.prefetch_related("blockers").get(pk=task.pk),
+            "task": tasks_serialized().get(pk=task.pk),
             "comments": list(reversed(recent)),
             "prompt": task_prompt(task=task),
         }
