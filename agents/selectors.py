@@ -7,8 +7,17 @@ import time
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
 
-from agents.models import Agent, AuthProfile, ModelChain, Provider
+from agents.models import (
+    ACTIONABLE_TASK_STATUSES,
+    OPEN_TASK_STATUSES,
+    Agent,
+    AuthProfile,
+    ModelChain,
+    Provider,
+    Task,
+)
 from orion.reliability import Candidate, Profile
 
 
@@ -98,3 +107,13 @@ def chain_load_cached(
     with _chain_cache_lock:
         _chain_cache[key] = (now, loaded)
     return loaded
+
+
+def tasks_actionable(*, agent: Agent) -> QuerySet:
+    """The tasks a heartbeat of `agent` may pick up (its own, to do or in progress, not
+    blocked by an open task), most important first; in-house and over the API alike."""
+    return (
+        Task.objects.filter(assignee=agent, status__in=ACTIONABLE_TASK_STATUSES)
+        .exclude(blockers__status__in=OPEN_TASK_STATUSES)
+        .order_by("-priority", "due_at", "id")
+    )

@@ -61,6 +61,8 @@ def agent_in_scope(agent_id: int | None, field: str = "agent") -> Agent:
     return agent
 
 
-def tasks_serialized() -> QuerySet:
-    """Tasks with their blockers' ids prefetched, as TaskSerializer reads them."""
-    return Task.objects.prefetch_related(Prefetch("blockers", queryset=Task.objects.only("id")))
+def tasks_serialized(rows: QuerySet | None = None) -> QuerySet:
+    """`rows` (every task by default) with their blockers' ids prefetched, as
+    TaskSerializer reads them."""
+    rows = Task.objects.all() if rows is None else rows
+    return rows.prefetch_related(Prefetch("blockers", queryset=Task.objects.only("id")))

@@ -16,12 +16,11 @@ from rest_framework.response import Response
 from agents.api.base import ControlPlaneView, query_params, tasks_serialized, validated
 from agents.api.serializers import InboxAckSerializer, InboxSerializer
 from agents.models import (
-    ACTIONABLE_TASK_STATUSES,
-    OPEN_TASK_STATUSES,
     Agent,
     MessageStatus,
     SessionMessage,
 )
+from agents.selectors import tasks_actionable
 from agents.services.api_work import api_inbox_ack
 
 TAGS = ["agent runtime"]
@@ -68,12 +67,7 @@ class InboxView(ControlPlaneView):
         agent = self.inbox_agent(
             validated(InboxAgentSerializer, query_params(request)).get("agent")
         )
-        tasks = (
-            tasks_serialized()
-            .filter(assignee=agent, status__in=ACTIONABLE_TASK_STATUSES)
-            .exclude(blockers__status__in=OPEN_TASK_STATUSES)
-            .order_by("-priority", "due_at", "id")[:INBOX_TASKS]
-        )
+        tasks = tasks_serialized(tasks_actionable(agent=agent))[:INBOX_TASKS]
         messages = (
             SessionMessage.objects.filter(session__agent=agent, status=MessageStatus.PENDING)
             .select_related("session")

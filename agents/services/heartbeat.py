@@ -19,8 +19,6 @@ from django.utils import timezone
 
 from agents.context import system_prompt, task_prompt
 from agents.models import (
-    ACTIONABLE_TASK_STATUSES,
-    OPEN_TASK_STATUSES,
     Agent,
     AgentStatus,
     FailoverAttempt,
@@ -36,6 +34,7 @@ from agents.models import (
     TaskStatus,
 )
 from agents.providers.base import ChatMessage
+from agents.selectors import tasks_actionable
 from agents.services.agents import agent_pause, agent_wake
 from agents.services.briefing import briefings_open
 from agents.services.failover_store import ConcurrentWalk
@@ -155,11 +154,7 @@ def _inbox(agent: Agent, run: Run) -> Work | None:
             task = Task.objects.filter(pk=int(key.split(":", 1)[1])).first()
         own = task is not None and task.assignee_id == agent.pk
         return Work(task, waiting.session, True, own)
-    tasks = list(
-        Task.objects.filter(assignee=agent, status__in=ACTIONABLE_TASK_STATUSES)
-        .exclude(blockers__status__in=OPEN_TASK_STATUSES)
-        .order_by("-priority", "due_at", "id")[:INBOX_CANDIDATES]
-    )
+    tasks = list(tasks_actionable(agent=agent)[:INBOX_CANDIDATES])
     now = timezone.now()
     for task in tasks:
         if task.checkout_run_id == run.pk or not task_holder_is_live(task.checkout_run_id, now):
