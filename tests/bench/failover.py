@@ -70,6 +70,28 @@ def _router(primary_base: str, fallback_base: str, *, tuned: bool):
     return Router(model_list=model_list, fallbacks=fallbacks)  # LiteLLM's defaults
 
 
+def _started_row_durable(call: Callable[[], object]) -> int:
+    """1 when one real call writes its "started" attempt row with a synchronous commit
+    (the promise "persisted before the request leaves"), read off the SQL the ledger's
+    own connection sends: no relaxed prefix on the FailoverAttempt INSERT."""
+    from django.db import connections
+
+    from agents.models import FailoverAttempt
+    from orion.core.rows import RELAXED_PREFIX, independent_alias
+
+    table = FailoverAttempt._meta.db_table
+    sent: list[str] = []
+
+    def spy(execute, sql, params, many, context):
+        sent.append(sql)
+        return execute(sql, params, many, context)
+
+    with connections[independent_alias()].execute_wrapper(spy):
+        call()
+    inserts = [q for q in sent if "INSERT" in q.upper() and table in q]
+    return int(bool(inserts) and not any(q.startswith(RELAXED_PREFIX) for q in inserts))
+
+
 def _interleaved(sides: dict[str, Callable[[], object]], n: int, *, warmup: int = 5):
     """Run the sides call by call, rotating who goes first each round (a call right after
     LiteLLM's runs slower: its logging thread is still busy and the caches are cold, so
@@ -156,12 +178,12 @@ def run() -> dict:
     loopback_guard.install()
     with django_test_db(), FakeOpenAI() as primary, FakeOpenAI() as fallback:
         import httpx
-        from django.db import connection, connections
+        from django.db import connection
 
         from agents.models import AuthProfile, ChainCandidate, ModelChain, Provider
         from agents.providers.base import ChatMessage, ChatRequest
         from agents.services.model_calls import model_call_run
-        from orion.core.rows import independent_alias, independent_close
+        from orion.core.rows import independent_close
         from tenants.scope import tenant_scope
         from tenants.services.tenants import tenant_create_for_owner
         from tests.conftest import make_user
@@ -194,13 +216,7 @@ def run() -> dict:
         tuned = _router(primary.base_url, fallback.base_url, tuned=True)
         default = _router(primary.base_url, fallback.base_url, tuned=False)
 
-        # Durable: the ledger's connection commits synchronously (no relaxed "started").
-        ours()
-        durable = 0
-        if connection.vendor == "postgresql":
-            with connections[independent_alias()].cursor() as cursor:
-                cursor.execute("SHOW synchronous_commit")
-                durable = int(cursor.fetchone()[0] == "on")
+        durable = _started_row_durable(ours) if connection.vendor == "postgresql" else 0
 
         # 1. overhead, call by call
         ok = _interleaved(
@@ -226,6 +242,7 @@ def run() -> dict:
                 lambda: default.completion(model="primary", messages=MESSAGES)
             ),
         }
+        primary_before = len(primary.requests)
         following = _interleaved(
             {
                 "ours": ours,
@@ -234,6 +251,10 @@ def run() -> dict:
             N_FAILOVER,
             warmup=0,
         )
+        # Both sides cooled the dead primary: the calls after the first went to the fallback
+        # (at most a recovery probe each reaches the primary).
+        primary_hit = len(primary.requests) - primary_before
+        assert primary_hit <= 4, f"the dead primary got {primary_hit} of the following calls"
         default_following = _interleaved(
             {"litellm_default": lambda: default.completion(model="primary", messages=MESSAGES)},
             N_LITELLM_DEFAULT_FAILOVER,
@@ -253,6 +274,7 @@ def run() -> dict:
         return {
             "db": connection.vendor,
             "durable": durable,
+            "primary_requests_after_failover": primary_hit,
             "calls": N,
             "bare_p50_ms": bare_p50,
             "stack_p50_ms": p50(ok["ours"]),
