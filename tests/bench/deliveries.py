@@ -3,8 +3,9 @@ against the fakes (real HTTP servers and a real SMTP server on 127.0.0.1), 20 % 
 refused once (429 with the provider's retry_after / Retry-After, or 503; SMTP 451).
 
 PRODUCERS threads (web requests, agents) enqueue each delivery in its own transaction
-(delivery_enqueue, as the product does; Celery's broker is the in-memory transport here,
-so the on-commit publish costs what kombu costs and nothing consumes it). A driver plays
+(delivery_enqueue, as the product does; the on-commit publish goes to the Redis named by
+REDIS_URL, as in production, else to kombu's in-memory transport; nothing consumes it and
+the queues are purged at the end). A driver plays
 the worker pool: WORKERS threads run `delivery_send_now` (the task's body) on deliveries
 as they are queued, and a retry goes back on a timer for exactly the `retry_in` the
 engine returned (the countdown the task would give Celery), so the floors and the
@@ -126,7 +127,8 @@ def run() -> dict:
     from orion.core.fakes.smtp import FakeSMTP
     from tests.bench.harness import django_test_db, p50, pct
 
-    app.conf.broker_url = "memory://"
+    broker = os.environ.get("REDIS_URL") or "memory://"
+    app.conf.broker_url = broker
     loopback_guard.install()
     with (
         django_test_db(),
@@ -246,7 +248,12 @@ def run() -> dict:
             .filter(number=2)
             .count()
         )
+        from django.db import connection
+
+        app.control.purge()  # the task messages no worker here consumed
         return {
+            "db": connection.vendor,
+            "broker": broker.split(":", 1)[0],
             "n": N,
             "workers": WORKERS,
             "producers": PRODUCERS,
